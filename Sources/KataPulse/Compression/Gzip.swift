@@ -1,0 +1,112 @@
+import CZlib
+
+/// A raw DEFLATE stream compressed on its own, ready to be stitched into a gzip member.
+///
+/// A non-final segment ends on a full flush (byte-aligned, no back-references into it), so segments
+/// compressed independently can follow one another inside one gzip member. This is how `/metrics` adds
+/// its few per-request lines in front of the body compressed once per collection round.
+public struct DeflateSegment: Sendable {
+    /// Raw DEFLATE bytes (no zlib or gzip framing).
+    public let bytes: [UInt8]
+    /// CRC-32 of the uncompressed bytes.
+    public let crc: UInt32
+    /// Length of the uncompressed bytes.
+    public let length: Int
+    /// Whether this segment ends the DEFLATE stream.
+    public let isFinal: Bool
+
+    /// Compresses `data`; `isFinal` segments end the stream, others end on a full flush.
+    public init(compressing data: [UInt8], isFinal: Bool, level: Int32 = Z_DEFAULT_COMPRESSION) {
+        var stream = z_stream()
+        // windowBits -15: raw DEFLATE; memLevel 8 as zlib's default.
+        let initResult = katapulse_deflateInit2(&stream, level, -15)
+        precondition(initResult == Z_OK, "deflateInit2 failed: \(initResult)")
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))) + 16)
+        let flush = isFinal ? Z_FINISH : Z_FULL_FLUSH
+        let produced: Int = data.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { out in
+                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+                stream.avail_in = uInt(input.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                var status: Int32
+                repeat {
+                    status = deflate(&stream, flush)
+                } while status == Z_OK && stream.avail_in > 0
+                precondition(status == Z_OK || status == Z_STREAM_END, "deflate failed: \(status)")
+                return out.count - Int(stream.avail_out)
+            }
+        }
+        output.removeSubrange(produced...)
+        self.bytes = output
+        self.crc = data.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+        self.length = data.count
+        self.isFinal = isFinal
+    }
+}
+
+/// gzip framing (RFC 1952) around DEFLATE segments, and a one-shot decompressor for tests and clients.
+public enum Gzip {
+    private static let header: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]
+
+    /// One gzip member holding `segments` in order; the last one must be final.
+    public static func member(_ segments: [DeflateSegment]) -> [UInt8] {
+        precondition(segments.last?.isFinal == true, "the last DEFLATE segment must be final")
+        var out = header
+        out.reserveCapacity(header.count + segments.reduce(0) { $0 + $1.bytes.count } + 8)
+        var crc: UInt32 = 0
+        var length = 0
+        for (index, segment) in segments.enumerated() {
+            out.append(contentsOf: segment.bytes)
+            crc = index == 0 ? segment.crc : UInt32(crc32_combine(uLong(crc), uLong(segment.crc), off_t(segment.length)))
+            length &+= segment.length
+        }
+        appendLittleEndian(crc, to: &out)
+        appendLittleEndian(UInt32(truncatingIfNeeded: length), to: &out)
+        return out
+    }
+
+    /// gzip-compresses `data` in one member.
+    public static func compress(_ data: [UInt8]) -> [UInt8] {
+        member([DeflateSegment(compressing: data, isFinal: true)])
+    }
+
+    /// Decompresses a gzip body (all members); `nil` if it is not valid gzip or exceeds `limit`.
+    public static func decompress(_ data: [UInt8], limit: Int = 1 << 30) -> [UInt8]? {
+        var stream = z_stream()
+        // windowBits 15 + 32: zlib or gzip with automatic header detection.
+        guard katapulse_inflateInit2(&stream, 15 + 32) == Z_OK else { return nil }
+        defer { inflateEnd(&stream) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        return data.withUnsafeBufferPointer { input -> [UInt8]? in
+            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+            stream.avail_in = uInt(input.count)
+            while true {
+                let (status, produced) = chunk.withUnsafeMutableBufferPointer { buffer -> (Int32, Int) in
+                    stream.next_out = buffer.baseAddress
+                    stream.avail_out = uInt(buffer.count)
+                    let status = inflate(&stream, Z_NO_FLUSH)
+                    return (status, buffer.count - Int(stream.avail_out))
+                }
+                out.append(contentsOf: chunk[0..<produced])
+                guard out.count <= limit else { return nil }
+                if status == Z_STREAM_END {
+                    if stream.avail_in == 0 { return out }
+                    // Another member follows.
+                    guard inflateReset(&stream) == Z_OK else { return nil }
+                    continue
+                }
+                guard status == Z_OK || (status == Z_BUF_ERROR && produced > 0) else { return nil }
+                if stream.avail_in == 0 && produced == 0 { return nil }
+            }
+        }
+    }
+
+    private static func appendLittleEndian(_ value: UInt32, to out: inout [UInt8]) {
+        for shift in stride(from: 0, to: 32, by: 8) {
+            out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
+        }
+    }
+}

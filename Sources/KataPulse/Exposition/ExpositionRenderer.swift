@@ -1,0 +1,173 @@
+/// Renders families as text format 0.0.4, re-escaping every label value and HELP text.
+///
+/// The renderer never copies guest bytes through: names were validated by the parser and values are
+/// re-escaped here, so a label value cannot break out of its quotes. Labels whose names start with `__`
+/// are never written (node_exporter crashes on them).
+public enum ExpositionRenderer {
+    /// The media type of what this renderer writes.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// Renders whole families, HELP and TYPE first.
+    public static func render(_ families: [MetricFamily]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(families.reduce(0) { $0 + 64 + $1.samples.count * 64 })
+        for family in families {
+            appendHeader(name: family.name, help: family.help, type: family.type, to: &out)
+            appendSamples(family.samples, to: &out)
+        }
+        return out
+    }
+
+    /// Appends `# HELP` (when known) and `# TYPE` lines.
+    public static func appendHeader(name: String, help: String?, type: MetricType, to out: inout [UInt8]) {
+        if let help {
+            out.append(contentsOf: "# HELP ".utf8)
+            out.append(contentsOf: name.utf8)
+            out.append(0x20)
+            appendEscaped(help, quotes: false, to: &out)
+            out.append(0x0A)
+        }
+        out.append(contentsOf: "# TYPE ".utf8)
+        out.append(contentsOf: name.utf8)
+        out.append(0x20)
+        out.append(contentsOf: type.rawValue.utf8)
+        out.append(0x0A)
+    }
+
+    /// Appends one line per sample.
+    public static func appendSamples(_ samples: [Sample], to out: inout [UInt8]) {
+        for sample in samples {
+            appendSample(sample, to: &out)
+        }
+    }
+
+    /// Appends one sample line: `name{labels} value\n`.
+    public static func appendSample(_ sample: Sample, to out: inout [UInt8]) {
+        out.append(contentsOf: sample.name.utf8)
+        var first = true
+        for label in sample.labels where !label.name.hasPrefix("__") {
+            out.append(first ? 0x7B : 0x2C)  // '{' or ','
+            first = false
+            out.append(contentsOf: label.name.utf8)
+            out.append(contentsOf: "=\"".utf8)
+            appendEscaped(label.value, quotes: true, to: &out)
+            out.append(0x22)
+        }
+        if !first { out.append(0x7D) }
+        out.append(0x20)
+        appendValue(sample.value, to: &out)
+        out.append(0x0A)
+    }
+
+    /// Escapes `\` and newline (and `"` in label values) as the text format requires.
+    public static func appendEscaped(_ text: String, quotes: Bool, to out: inout [UInt8]) {
+        for byte in text.utf8 {
+            switch byte {
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+            case 0x22 where quotes: out.append(contentsOf: [0x5C, 0x22])
+            default: out.append(byte)
+            }
+        }
+    }
+
+    /// Writes a value the way Go's `strconv.FormatFloat(v, 'g', -1, 64)` does, as client_golang and
+    /// kata-monitor do: shortest round-trip digits, exponent form below 1e-4 and from 1e6 up.
+    public static func appendValue(_ value: Double, to out: inout [UInt8]) {
+        if value.isNaN {
+            out.append(contentsOf: "NaN".utf8)
+            return
+        }
+        if value.isInfinite {
+            out.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
+            return
+        }
+        if value == value.rounded(.towardZero) && abs(value) < 1e6 {
+            if value == 0 && value.sign == .minus {
+                out.append(contentsOf: "-0".utf8)
+            } else {
+                appendInteger(Int64(value), to: &out)
+            }
+            return
+        }
+        var digits: [UInt8] = []
+        var decimalPoint = 0
+        var negative = false
+        shortestDigits(of: value, digits: &digits, decimalPoint: &decimalPoint, negative: &negative)
+        if negative { out.append(0x2D) }
+        let exponent = decimalPoint - 1
+        if exponent < -4 || exponent >= 6 {
+            out.append(digits[0])
+            if digits.count > 1 {
+                out.append(0x2E)
+                out.append(contentsOf: digits[1...])
+            }
+            out.append(0x65)  // 'e'
+            out.append(exponent < 0 ? 0x2D : 0x2B)
+            let magnitude = abs(exponent)
+            if magnitude < 10 { out.append(0x30) }
+            appendInteger(Int64(magnitude), to: &out)
+        } else if decimalPoint <= 0 {
+            out.append(contentsOf: [0x30, 0x2E])
+            out.append(contentsOf: repeatElement(UInt8(0x30), count: -decimalPoint))
+            out.append(contentsOf: digits)
+        } else {
+            for index in 0..<max(decimalPoint, digits.count) {
+                if index == decimalPoint { out.append(0x2E) }
+                out.append(index < digits.count ? digits[index] : 0x30)
+            }
+        }
+    }
+
+    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value == 0 {
+            out.append(0x30)
+            return
+        }
+        var magnitude = value.magnitude
+        if value < 0 { out.append(0x2D) }
+        var reversed: [UInt8] = []
+        reversed.reserveCapacity(20)
+        while magnitude > 0 {
+            reversed.append(UInt8(truncatingIfNeeded: magnitude % 10) + 0x30)
+            magnitude /= 10
+        }
+        out.append(contentsOf: reversed.reversed())
+    }
+
+    /// Decomposes a finite value into shortest round-trip decimal digits (no leading or trailing zeros)
+    /// and the position of the decimal point, using Swift's own shortest representation.
+    static func shortestDigits(of value: Double, digits: inout [UInt8], decimalPoint: inout Int, negative: inout Bool) {
+        let text = Array(value.description.utf8)
+        var index = 0
+        if text.first == 0x2D {
+            negative = true
+            index = 1
+        }
+        var mantissa: [UInt8] = []
+        var pointPosition: Int?
+        var exponent = 0
+        while index < text.count {
+            let byte = text[index]
+            if byte == 0x2E {
+                pointPosition = mantissa.count
+            } else if byte == 0x65 || byte == 0x45 {
+                exponent = Int(String(decoding: text[(index + 1)...], as: UTF8.self)) ?? 0
+                break
+            } else {
+                mantissa.append(byte)
+            }
+            index += 1
+        }
+        var point = (pointPosition ?? mantissa.count) + exponent
+        var start = 0
+        while start < mantissa.count - 1 && mantissa[start] == 0x30 {
+            start += 1
+            point -= 1
+        }
+        var end = mantissa.count
+        while end > start + 1 && mantissa[end - 1] == 0x30 { end -= 1 }
+        digits = Array(mantissa[start..<end])
+        decimalPoint = point
+    }
+}

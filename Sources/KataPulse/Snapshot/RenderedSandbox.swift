@@ -1,0 +1,42 @@
+/// One family of a ``RenderedSandbox``: its header data and where its sample lines are.
+public struct RenderedFamily: Sendable, Equatable {
+    public let name: String
+    public let help: String?
+    public let type: MetricType
+    /// The byte range of this family's sample lines in ``RenderedSandbox/body``.
+    public let sampleLines: Range<Int>
+    public let sampleCount: Int
+}
+
+/// One sandbox's relabelled families, rendered once when they were collected.
+///
+/// The body is a complete exposition on its own (served by `/metrics?sandbox=ID`); the merged snapshot
+/// reuses the sample-line ranges without rendering again.
+public struct RenderedSandbox: Sendable {
+    public let id: String
+    /// A standalone exposition of this sandbox: HELP, TYPE and samples per family, sorted by name.
+    public let body: [UInt8]
+    public let families: [RenderedFamily]
+
+    public var sampleCount: Int { families.reduce(0) { $0 + $1.sampleCount } }
+
+    /// Renders relabelled families (already sorted by name).
+    public init(id: String, families: [MetricFamily]) {
+        self.id = id
+        var body: [UInt8] = []
+        body.reserveCapacity(families.reduce(0) { $0 + 96 + $1.samples.count * 160 })
+        var rendered: [RenderedFamily] = []
+        rendered.reserveCapacity(families.count)
+        for family in families where !family.samples.isEmpty {
+            ExpositionRenderer.appendHeader(name: family.name, help: family.help, type: family.type, to: &body)
+            let start = body.count
+            ExpositionRenderer.appendSamples(family.samples, to: &body)
+            rendered.append(
+                RenderedFamily(
+                    name: family.name, help: family.help, type: family.type, sampleLines: start..<body.count,
+                    sampleCount: family.samples.count))
+        }
+        self.body = body
+        self.families = rendered
+    }
+}
