@@ -59,7 +59,8 @@ public enum Gzip {
         var length = 0
         for (index, segment) in segments.enumerated() {
             out.append(contentsOf: segment.bytes)
-            crc = index == 0 ? segment.crc : UInt32(crc32_combine(uLong(crc), uLong(segment.crc), off_t(segment.length)))
+            crc =
+                index == 0 ? segment.crc : UInt32(crc32_combine(uLong(crc), uLong(segment.crc), off_t(segment.length)))
             length &+= segment.length
         }
         appendLittleEndian(crc, to: &out)

@@ -183,12 +183,13 @@ private struct ParseState {
     mutating func parseSample(_ cursor: inout Cursor) throws(ExpositionError) {
         let name = try parseName(&cursor, allowColon: true, what: "metric name")
         var labels: [Label] = []
-        cursor.skipBlanks()
+        var blanks = cursor.skipBlanks()
         if !cursor.atEnd && cursor.peek == Byte.openBrace {
             cursor.advance()
             labels = try parseLabels(&cursor)
+            blanks = cursor.skipBlanks()
         }
-        guard cursor.skipBlanks() > 0 else {
+        guard blanks > 0 else {
             throw .syntax(lineNumber, "expected a value after \(name)")
         }
         let valueBytes = cursor.takeWhile { !isBlank($0) }

@@ -106,11 +106,10 @@ public enum Relabeler {
 
     /// A canonical identity of a series: its name and its labels sorted by name.
     static func seriesKey(_ sample: Sample) -> String {
+        // Length-prefixed, so no label value (which may hold any byte) can forge a separator.
         var key = sample.name
         for label in sample.labels.sorted(by: { $0.name < $1.name }) {
-            key += "\u{0}"
-            key += label.name
-            key += "\u{1}"
+            key += "|\(label.name)=\(label.value.utf8.count):"
             key += label.value
         }
         return key

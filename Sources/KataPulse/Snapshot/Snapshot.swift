@@ -1,3 +1,5 @@
+import NIOCore
+
 /// An immutable, fully rendered view of the node after a collection round.
 ///
 /// Built once per round (or discovery change) by ``SnapshotBuilder`` and swapped in atomically; HTTP
@@ -10,7 +12,9 @@ public final class Snapshot: Sendable {
     }
 
     /// Everything `/metrics` serves after the per-request families, in output order.
-    public let body: [UInt8]
+    public let bodyBuffer: ByteBuffer
+    /// ``deflatedBody``'s bytes, ready to send.
+    public let deflatedBuffer: ByteBuffer
     public let families: [FamilySpan]
     /// ``body`` compressed once, as the final DEFLATE segment of a gzip member.
     public let deflatedBody: DeflateSegment
@@ -23,15 +27,19 @@ public final class Snapshot: Sendable {
 
     private let sandboxIndex: [String: Int]
 
+    /// The body as bytes (a copy; for tests and tools).
+    public var body: [UInt8] { Array(bodyBuffer.readableBytesView) }
+
     public var runningShimCount: Int { sandboxes.count }
 
     init(
         body: [UInt8], families: [FamilySpan], sandboxes: [SandboxRecord], typeConflicts: Int, builtAt: Double,
         compressionLevel: Int32
     ) {
-        self.body = body
+        self.bodyBuffer = ByteBuffer(bytes: body)
         self.families = families
         self.deflatedBody = DeflateSegment(compressing: body, isFinal: true, level: compressionLevel)
+        self.deflatedBuffer = ByteBuffer(bytes: deflatedBody.bytes)
         self.sandboxes = sandboxes
         self.typeConflicts = typeConflicts
         self.builtAt = builtAt

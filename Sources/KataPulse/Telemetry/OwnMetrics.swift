@@ -12,7 +12,8 @@ public enum OwnMetrics {
         [
             MetricFamily(
                 name: "kata_monitor_running_shim_count", help: "Running shim count(running sandboxes).",
-                type: .gauge, samples: [Sample(name: "kata_monitor_running_shim_count", value: Double(runningShimCount))]),
+                type: .gauge,
+                samples: [Sample(name: "kata_monitor_running_shim_count", value: Double(runningShimCount))]),
             MetricFamily(
                 name: "kata_monitor_scrape_count", help: "Scape count.", type: .counter,
                 samples: [Sample(name: "kata_monitor_scrape_count", value: Double(scrapeCount))]),
@@ -111,7 +112,8 @@ public enum OwnMetrics {
         let name = "kata_monitor_scrape_durations_histogram_milliseconds"
         var samples: [Sample] = []
         for (bound, count) in zip(histogram.upperBounds, histogram.bucketCounts) {
-            samples.append(Sample(name: name + "_bucket", labels: [Label("le", boundLabel(bound))], value: Double(count)))
+            samples.append(
+                Sample(name: name + "_bucket", labels: [Label("le", boundLabel(bound))], value: Double(count)))
         }
         samples.append(Sample(name: name + "_bucket", labels: [Label("le", "+Inf")], value: Double(histogram.count)))
         samples.append(Sample(name: name + "_sum", value: histogram.sum))

@@ -1,0 +1,25 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Benchmarks live in their own package so that `swift build` / `swift test` of KataPulse do not build
+// the benchmark harness. Run: swift package --package-path Benchmarks benchmark
+let package = Package(
+    name: "KataPulseBenchmarks",
+    dependencies: [
+        .package(path: ".."),
+        .package(
+            url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ExpositionBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "KataPulse", package: "kata-pulse"),
+            ],
+            path: "Benchmarks/ExpositionBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        )
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,75 @@
+import Logging
+import NIOCore
+
+/// Everything the agent needs to run, resolved from flags and environment by the executable.
+public struct AgentConfiguration: Sendable {
+    public var listenAddress: ListenAddress
+    /// The CRI socket path for pod metadata; nil when disabled (`none`).
+    public var runtimeEndpoint: String?
+    public var logLevel: Logger.Level
+    public var metricsInterval: Duration
+    public var sandboxRoots: [String]
+    public var shimTimeout: Duration
+    public var shimConcurrency: Int
+    public var maxBodySize: Int
+    public var limits: ExpositionLimits
+    public var rescanInterval: Duration
+
+    public static let defaultSandboxRoots = ["/run/vc/sbs", "/run/kata"]
+
+    public init(
+        listenAddress: ListenAddress = .tcp(host: "127.0.0.1", port: 8090),
+        runtimeEndpoint: String? = "/run/containerd/containerd.sock",
+        logLevel: Logger.Level = .info,
+        metricsInterval: Duration = .seconds(60),
+        sandboxRoots: [String] = defaultSandboxRoots,
+        shimTimeout: Duration = .milliseconds(3000),
+        shimConcurrency: Int = 16,
+        maxBodySize: Int = ShimClient.defaultMaxBodySize,
+        limits: ExpositionLimits = .default,
+        rescanInterval: Duration = .seconds(30)
+    ) {
+        self.listenAddress = listenAddress
+        self.runtimeEndpoint = runtimeEndpoint
+        self.logLevel = logLevel
+        self.metricsInterval = metricsInterval
+        self.sandboxRoots = sandboxRoots
+        self.shimTimeout = shimTimeout
+        self.shimConcurrency = shimConcurrency
+        self.maxBodySize = maxBodySize
+        self.limits = limits
+        self.rescanInterval = rescanInterval
+    }
+
+    /// Parses a `--runtime-endpoint` value: `/path`, `unix:///path`, `unix:/path`, or `none`.
+    public static func parseRuntimeEndpoint(_ text: String) -> Result<String?, ConfigurationError> {
+        if text == "none" { return .success(nil) }
+        var path = text
+        if path.hasPrefix("unix://") {
+            path = String(path.dropFirst("unix://".count))
+        } else if path.hasPrefix("unix:") {
+            path = String(path.dropFirst("unix:".count))
+        }
+        guard path.hasPrefix("/"), !path.contains("\0") else {
+            return .failure(
+                ConfigurationError("expected a unix socket path (/path, unix:///path) or none, got '\(text)'"))
+        }
+        return .success(path)
+    }
+}
+
+/// A configuration value that cannot be used.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,233 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Collects every discovered sandbox's shim on an interval and publishes a new ``Snapshot`` after each round.
+///
+/// Shims are fetched concurrently with a bound, each with its own deadline, so one hung shim costs that
+/// deadline and nothing more. Discovery changes apply at once: a removed sandbox leaves the snapshot
+/// immediately, a new one is collected shortly after it appears rather than at the next round.
+public actor Collector: Service {
+    /// How collection is set up.
+    public struct Configuration: Sendable {
+        public var roots: [String]
+        public var interval: Duration
+        public var concurrency: Int
+        public var limits: ExpositionLimits
+        /// How long after a sandbox appears it is first collected (its socket appears after its directory).
+        public var newSandboxDelay: Duration
+
+        public init(
+            roots: [String], interval: Duration, concurrency: Int = 16, limits: ExpositionLimits = .default,
+            newSandboxDelay: Duration = .milliseconds(300)
+        ) {
+            self.roots = roots
+            self.interval = interval
+            self.concurrency = max(1, concurrency)
+            self.limits = limits
+            self.newSandboxDelay = newSandboxDelay
+        }
+    }
+
+    private let configuration: Configuration
+    private let changes: AsyncStream<DiscoveryChange>
+    private let client: ShimClient
+    private let store: SnapshotStore
+    private let builder: SnapshotBuilder
+    private let logger: Logger
+    private var records: [String: SandboxRecord] = [:]
+    private var statistics = CollectionStatistics()
+
+    public init(
+        configuration: Configuration, changes: AsyncStream<DiscoveryChange>, client: ShimClient,
+        store: SnapshotStore, builder: SnapshotBuilder = SnapshotBuilder(), logger: Logger
+    ) {
+        self.configuration = configuration
+        self.changes = changes
+        self.client = client
+        self.store = store
+        self.builder = builder
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let (newSandboxes, newSandboxesContinuation) = AsyncStream.makeStream(of: [String].self)
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await change in self.changes {
+                        await self.apply(change)
+                        if !change.added.isEmpty { newSandboxesContinuation.yield(change.added) }
+                    }
+                    newSandboxesContinuation.finish()
+                }
+                group.addTask {
+                    for await ids in newSandboxes {
+                        try? await Task.sleep(for: self.configuration.newSandboxDelay)
+                        await self.collect(ids, isRound: false)
+                    }
+                }
+                group.addTask {
+                    let clock = ContinuousClock()
+                    var next = clock.now
+                    while !Task.isCancelled {
+                        await self.collect(nil, isRound: true)
+                        next = max(next + self.configuration.interval, clock.now)
+                        try? await Task.sleep(until: next, clock: clock)
+                    }
+                }
+                await group.waitForAll()
+            }
+        }
+    }
+
+    /// Applies a discovery change and republishes at once.
+    func apply(_ change: DiscoveryChange) {
+        for id in change.removed { records[id] = nil }
+        for id in change.added where records[id] == nil { records[id] = SandboxRecord(id: id) }
+        publish()
+    }
+
+    /// Collects the given sandboxes (all when nil) and publishes the result.
+    func collect(_ ids: [String]?, isRound: Bool) async {
+        let targets = (ids ?? Array(records.keys)).compactMap { records[$0] }
+        let started = ContinuousClock.now
+        let results = await Self.fetchAll(
+            targets.map { ($0.id, $0.labels) }, roots: configuration.roots, client: client,
+            parser: ExpositionParser(limits: configuration.limits), concurrency: configuration.concurrency)
+        let now = UnixTime.now()
+        for result in results { record(result, at: now) }
+        if isRound {
+            statistics.rounds += 1
+            statistics.lastRoundDurationSeconds = (ContinuousClock.now - started).seconds
+            statistics.lastRoundEnd = now
+        }
+        publish()
+    }
+
+    private func record(_ result: CollectionResult, at now: Double) {
+        // A sandbox removed while its shim was being read stays removed.
+        guard var record = records[result.id] else { return }
+        let firstAttempt = record.lastAttempt == nil
+        record.lastAttempt = now
+        record.socketPath = result.socketPath
+        if let milliseconds = result.fetchMilliseconds {
+            statistics.shimDurations.observe(Double(milliseconds))
+        }
+        switch result.outcome {
+        case .success(let rendered, let relabel):
+            if record.lastFailure != nil {
+                logger.info("sandbox collected again", metadata: ["sandbox_id": "\(record.id)"])
+            }
+            record.rendered = rendered
+            record.lastSuccess = now
+            record.lastFailure = nil
+            record.lastError = nil
+            statistics.duplicateSeriesDropped += relabel.duplicateSeries
+            statistics.reservedFamilySamplesDropped += relabel.reservedFamilySamples
+        case .failure(let error):
+            statistics.scrapeErrors[error.reason, default: 0] += 1
+            // Log when the state changes, not every round: a failing shim must not flood the journal.
+            // A new sandbox's directory appears before its socket: not worth a warning yet.
+            let starting = error.reason == .noSocket && firstAttempt
+            let level: Logger.Level = record.lastFailure == error.reason ? .debug : starting ? .info : .warning
+            logger.log(
+                level: level, "failed to collect sandbox metrics",
+                metadata: ["sandbox_id": "\(record.id)", "reason": "\(error.reason.rawValue)", "error": "\(error)"])
+            record.lastFailure = error.reason
+            record.lastError = error.message
+        }
+        records[result.id] = record
+    }
+
+    private func publish() {
+        let sorted = records.values.sorted { $0.id < $1.id }
+        store.replace(builder.build(sandboxes: sorted, statistics: statistics, now: UnixTime.now()))
+    }
+
+    struct CollectionResult: Sendable {
+        enum Outcome: Sendable {
+            case success(RenderedSandbox, RelabelResultCounts)
+            case failure(ShimError)
+        }
+
+        var id: String
+        var socketPath: String?
+        var fetchMilliseconds: Int?
+        var outcome: Outcome
+    }
+
+    struct RelabelResultCounts: Sendable {
+        var duplicateSeries: Int
+        var reservedFamilySamples: Int
+    }
+
+    /// Fetches, parses, relabels and renders every target, at most `concurrency` at a time.
+    static func fetchAll(
+        _ targets: [(String, SandboxLabels)], roots: [String], client: ShimClient, parser: ExpositionParser,
+        concurrency: Int
+    ) async -> [CollectionResult] {
+        await withTaskGroup(of: CollectionResult.self) { group in
+            var results: [CollectionResult] = []
+            results.reserveCapacity(targets.count)
+            var pending = targets[...]
+            func startNext() {
+                guard let (id, labels) = pending.popFirst() else { return }
+                group.addTask { await collectOne(id, labels: labels, roots: roots, client: client, parser: parser) }
+            }
+            for _ in 0..<concurrency { startNext() }
+            while let result = await group.next() {
+                results.append(result)
+                startNext()
+            }
+            return results
+        }
+    }
+
+    static func collectOne(
+        _ id: String, labels: SandboxLabels, roots: [String], client: ShimClient, parser: ExpositionParser
+    ) async -> CollectionResult {
+        guard let socketPath = ShimSocketLocator.locate(sandboxID: id, roots: roots) else {
+            let tried = roots.map { ShimSocketLocator.socketPath(root: $0, sandboxID: id) }.joined(separator: ", ")
+            return CollectionResult(
+                id: id, socketPath: nil, fetchMilliseconds: nil,
+                outcome: .failure(ShimError(reason: .noSocket, message: "no shim socket at \(tried)")))
+        }
+        let started = ContinuousClock.now
+        let body: [UInt8]
+        do {
+            body = try await client.metrics(socketPath: socketPath)
+        } catch {
+            return CollectionResult(
+                id: id, socketPath: socketPath, fetchMilliseconds: (ContinuousClock.now - started).milliseconds,
+                outcome: .failure(error))
+        }
+        let milliseconds = (ContinuousClock.now - started).milliseconds
+        do {
+            let families = try parser.parse(body)
+            let relabelled = Relabeler.relabel(families, with: labels)
+            return CollectionResult(
+                id: id, socketPath: socketPath, fetchMilliseconds: milliseconds,
+                outcome: .success(
+                    RenderedSandbox(id: id, families: relabelled.families),
+                    RelabelResultCounts(
+                        duplicateSeries: relabelled.duplicateSeries,
+                        reservedFamilySamples: relabelled.reservedFamilySamples)))
+        } catch {
+            return CollectionResult(
+                id: id, socketPath: socketPath, fetchMilliseconds: milliseconds,
+                outcome: .failure(
+                    ShimError(reason: error.kind == .limit ? .limit : .parse, message: "body rejected: \(error)")))
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    /// Whole milliseconds, truncated as kata-monitor does.
+    var milliseconds: Int { Int(seconds * 1000) }
+}

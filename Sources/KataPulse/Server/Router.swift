@@ -1,0 +1,185 @@
+import NIOCore
+import Synchronization
+
+/// Counters of `/metrics` requests, published as kata-monitor's `scrape_count` and `scrape_failed_count`.
+public final class ScrapeCounters: Sendable {
+    private let scrapes = Atomic<Int>(0)
+    private let failures = Atomic<Int>(0)
+
+    public init() {}
+
+    public var scrapeCount: Int { scrapes.load(ordering: .relaxed) }
+    public var failedCount: Int { failures.load(ordering: .relaxed) }
+
+    func countScrape() -> Int { scrapes.add(1, ordering: .relaxed).newValue }
+    func countFailure() { failures.add(1, ordering: .relaxed) }
+}
+
+/// Answers the HTTP API from the current snapshot; only `/agent-url` talks to a shim.
+public struct Router: Sendable {
+    let store: SnapshotStore
+    let counters: ScrapeCounters
+    let client: ShimClient
+    let roots: [String]
+
+    public init(store: SnapshotStore, counters: ScrapeCounters, client: ShimClient, roots: [String]) {
+        self.store = store
+        self.counters = counters
+        self.client = client
+        self.roots = roots
+    }
+
+    static let endpoints: [(path: String, description: String)] = [
+        ("/metrics", "Get metrics from sandboxes."),
+        ("/sandboxes", "List all Kata Containers sandboxes."),
+        ("/agent-url", "Get sandbox agent URL."),
+        ("/healthz", "Liveness: 200 while the agent serves."),
+    ]
+
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return .text(
+                405, "method \(request.method) not allowed; use GET or HEAD\n", headers: [("Allow", "GET, HEAD")])
+        }
+        switch request.path {
+        case "/": return index(request)
+        case "/metrics": return metrics(request)
+        case "/sandboxes": return sandboxes(request)
+        case "/agent-url": return await agentURL(request)
+        case "/healthz": return .text(200, "ok\n")
+        default: return .text(404, "not found: \(request.path); see / for the endpoints\n")
+        }
+    }
+
+    func index(_ request: HTTPRequest) -> HTTPResponse {
+        if request.accepts("text/html") {
+            var html = "<h1>Available HTTP endpoints:</h1>\n<ul>"
+            for (path, description) in Self.endpoints {
+                let link = path == "/metrics" || path == "/sandboxes" ? "<a href='\(path)'>\(path)</a>" : path
+                html += "<li><b>\(link)</b>: \(description)\n</li>"
+            }
+            html += "</ul>\n"
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: [ByteBuffer(string: html)])
+        }
+        let width = (Self.endpoints.map(\.path.count).max() ?? 0) + 3
+        var text = "Available HTTP endpoints:\n"
+        for (path, description) in Self.endpoints {
+            text += path + String(repeating: " ", count: width - path.count) + ": " + description + "\n"
+        }
+        return .text(200, text)
+    }
+
+    func metrics(_ request: HTTPRequest) -> HTTPResponse {
+        let scrapeCount = counters.countScrape()
+        let snapshot = store.snapshot
+        var response = metricsBody(request, snapshot: snapshot, scrapeCount: scrapeCount)
+        if response.status >= 400 { counters.countFailure() }
+        response.headers.append(("Vary", "Accept-Encoding"))
+        return response
+    }
+
+    private func metricsBody(_ request: HTTPRequest, snapshot: Snapshot, scrapeCount: Int) -> HTTPResponse {
+        let contentType = ("Content-Type", ExpositionRenderer.contentType)
+        if let id = request.queryValue("sandbox"), !id.isEmpty {
+            guard SandboxID.isValid(id) else { return .text(400, "invalid sandbox id\n") }
+            guard let record = snapshot.sandbox(id) else { return .text(404, "sandbox \(id) not found\n") }
+            guard let rendered = record.rendered else {
+                return .text(503, "no metrics collected yet for sandbox \(id): \(record.lastError ?? "pending")\n")
+            }
+            return encoded(rendered.body, request: request, contentType: contentType)
+        }
+        let prefixFamilies = OwnMetrics.requestFamilies(
+            runningShimCount: snapshot.runningShimCount, scrapeCount: scrapeCount,
+            scrapeFailedCount: counters.failedCount)
+        if let filter = request.queryValue("filter_family"), !filter.isEmpty {
+            let prefixes = filter.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+            let wanted: (String) -> Bool = { name in prefixes.contains { name.hasPrefix($0) } }
+            var body = ExpositionRenderer.render(prefixFamilies.filter { wanted($0.name) })
+            for span in snapshot.families where wanted(span.name) {
+                body.append(
+                    contentsOf: snapshot.bodyBuffer.readableBytesView[
+                        span.range.offset(by: snapshot.bodyBuffer.readerIndex)])
+            }
+            return encoded(body, request: request, contentType: contentType)
+        }
+        let prefix = ExpositionRenderer.render(prefixFamilies)
+        if request.acceptsGzip {
+            let head = DeflateSegment(compressing: prefix, isFinal: false)
+            let member = Gzip.member([head, snapshot.deflatedBody])
+            return HTTPResponse(
+                status: 200, headers: [contentType, ("Content-Encoding", "gzip")], body: [ByteBuffer(bytes: member)])
+        }
+        return HTTPResponse(
+            status: 200, headers: [contentType], body: [ByteBuffer(bytes: prefix), snapshot.bodyBuffer])
+    }
+
+    private func encoded(_ body: [UInt8], request: HTTPRequest, contentType: (String, String)) -> HTTPResponse {
+        if request.acceptsGzip {
+            return HTTPResponse(
+                status: 200, headers: [contentType, ("Content-Encoding", "gzip")],
+                body: [ByteBuffer(bytes: Gzip.compress(body))])
+        }
+        return HTTPResponse(status: 200, headers: [contentType], body: [ByteBuffer(bytes: body)])
+    }
+
+    func sandboxes(_ request: HTTPRequest) -> HTTPResponse {
+        let records = store.snapshot.sandboxes
+        if request.queryValue("format") == "json" || request.accepts("application/json") {
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "application/json")],
+                body: [ByteBuffer(string: SandboxJSON.render(records))])
+        }
+        if request.accepts("text/html") {
+            var html = "<h1>Sandbox list</h1>\n<ul>\n"
+            for record in records {
+                let id = HTML.escape(record.id)
+                html +=
+                    "<li>\(id): <a href='/metrics?sandbox=\(id)'>metrics</a>, <a href='/agent-url?sandbox=\(id)'>agent-url</a>"
+                    + " (\(record.isUp ? "up" : record.lastAttempt == nil ? "pending" : "failing"))</li>\n"
+            }
+            html += "</ul>\n"
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: [ByteBuffer(string: html)])
+        }
+        return .text(200, records.map { $0.id + "\n" }.joined())
+    }
+
+    func agentURL(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let id = request.queryValue("sandbox"), !id.isEmpty else {
+            return .text(400, "missing sandbox parameter\n")
+        }
+        guard SandboxID.isValid(id) else { return .text(400, "invalid sandbox id\n") }
+        guard store.snapshot.sandbox(id) != nil else { return .text(404, "sandbox \(id) not found\n") }
+        guard let socket = ShimSocketLocator.locate(sandboxID: id, roots: roots) else {
+            return .text(502, "no shim socket for sandbox \(id)\n")
+        }
+        do {
+            return .text(200, try await client.agentURL(socketPath: socket) + "\n")
+        } catch {
+            return .text(502, "shim of sandbox \(id) failed: \(error)\n")
+        }
+    }
+}
+
+extension Range<Int> {
+    func offset(by delta: Int) -> Range<Int> { (lowerBound + delta)..<(upperBound + delta) }
+}
+
+/// HTML text escaping.
+enum HTML {
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "'": out += "&#39;"
+            case "\"": out += "&quot;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}

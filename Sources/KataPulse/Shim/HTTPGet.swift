@@ -1,0 +1,150 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A complete HTTP response, as read by ``HTTPGet``.
+public struct HTTPGetResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    /// The first value of a header, matched case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// Why an HTTP GET failed.
+public enum HTTPGetError: Error, Sendable, Equatable, CustomStringConvertible {
+    case connect(String)
+    case timeout
+    case bodyTooLarge(limit: Int)
+    case read(String)
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .connect(let detail): "connect: \(detail)"
+        case .timeout: "no complete response within the deadline"
+        case .bodyTooLarge(let limit): "body larger than \(limit) bytes"
+        case .read(let detail): "read: \(detail)"
+        case .cancelled: "cancelled"
+        }
+    }
+}
+
+/// One HTTP/1.1 GET over a fresh connection, with a total deadline and a body cap.
+///
+/// The deadline covers connecting, sending and reading the whole body, so a peer that accepts and never
+/// answers, or drips bytes, costs exactly the deadline. Chunked and content-length bodies are both handled
+/// by NIO's decoder.
+public enum HTTPGet {
+    public static func fetch(
+        _ address: SocketAddress,
+        path: String,
+        host: String,
+        headers: [(String, String)] = [],
+        method: HTTPMethod = .GET,
+        timeout: TimeAmount,
+        maxBodySize: Int,
+        group: any EventLoopGroup
+    ) async throws(HTTPGetError) -> HTTPGetResponse {
+        let loop = group.next()
+        let promise = loop.makePromise(of: HTTPGetResponse.self)
+        let timer = loop.scheduleTask(in: timeout) { promise.fail(HTTPGetError.timeout) }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+
+        let connect = ClientBootstrap(group: loop)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(
+                        ResponseCollector(promise: promise, maxBodySize: maxBodySize))
+                }
+            }
+            .connect(to: address)
+        connect.whenComplete { result in
+            switch result {
+            case .failure(let error):
+                promise.fail(HTTPGetError.connect(describe(error)))
+            case .success(let channel):
+                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+                head.headers.add(name: "Host", value: host)
+                head.headers.add(name: "User-Agent", value: "kata-pulse/\(KataPulseVersion.string)")
+                head.headers.add(name: "Connection", value: "close")
+                for (name, value) in headers { head.headers.add(name: name, value: value) }
+                channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            }
+        }
+        do {
+            // Cancellation (shutdown) abandons the request at once instead of waiting for its deadline.
+            return try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                promise.fail(CancellationError())
+            }
+        } catch let error as HTTPGetError {
+            throw error
+        } catch is CancellationError {
+            throw .cancelled
+        } catch {
+            throw .read(describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError { return error.description }
+        return String(describing: error)
+    }
+}
+
+/// Collects one response into memory, failing the promise on a cap breach or an early close.
+private final class ResponseCollector: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private let promise: EventLoopPromise<HTTPGetResponse>
+    private let maxBodySize: Int
+    private var head: HTTPResponseHead?
+    private var body: [UInt8] = []
+
+    init(promise: EventLoopPromise<HTTPGetResponse>, maxBodySize: Int) {
+        self.promise = promise
+        self.maxBodySize = maxBodySize
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+        case .body(let buffer):
+            guard body.count + buffer.readableBytes <= maxBodySize else {
+                promise.fail(HTTPGetError.bodyTooLarge(limit: maxBodySize))
+                context.close(promise: nil)
+                return
+            }
+            body.append(contentsOf: buffer.readableBytesView)
+        case .end:
+            guard let head else {
+                promise.fail(HTTPGetError.read("response ended without a head"))
+                return
+            }
+            promise.succeed(
+                HTTPGetResponse(
+                    status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: body))
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(HTTPGetError.read("connection closed before the response was complete"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(HTTPGetError.read(HTTPGet.describe(error)))
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,335 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A misbehaviour a simulated shim can be given; each applies to one sandbox per count.
+public enum SimulatedFault: String, Sendable, CaseIterable {
+    /// Accepts the connection and never answers.
+    case hang
+    /// Sends the head, then drips one byte every 200 ms, past any sane deadline.
+    case slow
+    /// Answers 200 with bytes that are not the text format.
+    case garbage
+    /// Answers 200 with a chunked body larger than 32 MiB.
+    case huge
+    /// Announces a body and closes the connection half-way through it.
+    case reset
+    /// Answers 500.
+    case status500
+    /// Declares a family with another TYPE than every other sandbox does.
+    case conflict
+    /// Hostile label values (quotes, backslashes, newlines, `"} 1` payloads) and labels named `__x`.
+    case inject
+    /// 100,000 series.
+    case bomb
+}
+
+/// Which flavors a simulated node runs.
+public enum SimulatedFlavor: String, Sendable, CaseIterable {
+    case go
+    case rust
+    /// Alternating Go and runtime-rs shims.
+    case mixed
+}
+
+/// One simulated sandbox: its id, directory, shim flavor and fault.
+public struct SimulatedSandbox: Sendable, Equatable {
+    public var id: String
+    public var flavor: ShimFlavor
+    public var fault: SimulatedFault?
+    public var socketPath: String
+}
+
+/// Simulated Kata shims: one directory and `shim-monitor.sock` per sandbox under a root, each serving
+/// realistic `/metrics` and `/agent-url` over HTTP/1.1, some with faults. It stands in for real Kata VMs,
+/// which cannot run on a build machine.
+public final class ShimSimulator: Sendable {
+    /// How the simulated node is set up.
+    public struct Configuration: Sendable {
+        public var root: String
+        public var sandboxes: Int
+        public var ids: [String]
+        public var flavor: SimulatedFlavor
+        public var faults: [(SimulatedFault, Int)]
+        public var seed: UInt64
+
+        public init(
+            root: String, sandboxes: Int = 3, ids: [String] = [], flavor: SimulatedFlavor = .go,
+            faults: [(SimulatedFault, Int)] = [], seed: UInt64 = 1
+        ) {
+            self.root = root
+            self.sandboxes = sandboxes
+            self.ids = ids
+            self.flavor = flavor
+            self.faults = faults
+            self.seed = seed
+        }
+
+        /// Parses `hang:1,slow:2` into faults; nil names the bad item.
+        public static func parseFaults(_ text: String) -> Result<[(SimulatedFault, Int)], SimulatorError> {
+            var faults: [(SimulatedFault, Int)] = []
+            for item in text.split(separator: ",") where !item.isEmpty {
+                let parts = item.split(separator: ":", maxSplits: 1)
+                guard let fault = SimulatedFault(rawValue: String(parts[0])) else {
+                    return .failure(
+                        SimulatorError(
+                            "unknown fault '\(parts[0])'; known: \(SimulatedFault.allCases.map(\.rawValue).joined(separator: ", "))"
+                        ))
+                }
+                let count = parts.count > 1 ? Int(parts[1]) : 1
+                guard let count, count >= 0 else {
+                    return .failure(SimulatorError("invalid count in '\(item)'; expected MODE:COUNT"))
+                }
+                faults.append((fault, count))
+            }
+            return .success(faults)
+        }
+    }
+
+    private struct Running: Sendable {
+        var sandbox: SimulatedSandbox
+        var channel: any Channel
+        var createdDirectory: Bool
+    }
+
+    private let group: any EventLoopGroup
+    private let configuration: Configuration
+    private let started = ContinuousClock.now
+    private let running = Mutex<[String: Running]>([:])
+
+    public init(configuration: Configuration, group: any EventLoopGroup) {
+        self.configuration = configuration
+        self.group = group
+    }
+
+    /// The sandboxes the configuration asks for: ids, flavors and faults, in order.
+    public static func plan(_ configuration: Configuration) -> [SimulatedSandbox] {
+        let count = max(configuration.sandboxes, configuration.ids.count)
+        var faults: [SimulatedFault] = []
+        for (fault, times) in configuration.faults { faults += Array(repeating: fault, count: times) }
+        return (0..<max(count, faults.count)).map { index in
+            let id =
+                index < configuration.ids.count ? configuration.ids[index] : sandboxID(index, seed: configuration.seed)
+            let flavor: ShimFlavor =
+                switch configuration.flavor {
+                case .go: .go
+                case .rust: .rust
+                case .mixed: index % 2 == 0 ? .go : .rust
+                }
+            return SimulatedSandbox(
+                id: id, flavor: flavor, fault: index < faults.count ? faults[index] : nil,
+                socketPath: ShimSocketLocator.socketPath(root: configuration.root, sandboxID: id))
+        }
+    }
+
+    /// A 64-hex-digit id like containerd's, stable for a seed and index.
+    static func sandboxID(_ index: Int, seed: UInt64) -> String {
+        var state = seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15
+        var hex = ""
+        for _ in 0..<4 {
+            state = state &+ 0x9E37_79B9_7F4A_7C15
+            var mixed = state
+            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+            mixed ^= mixed >> 31
+            let part = String(mixed, radix: 16)
+            hex += String(repeating: "0", count: 16 - part.count) + part
+        }
+        return hex
+    }
+
+    /// Creates every planned sandbox and starts serving; returns them.
+    @discardableResult
+    public func start() async throws -> [SimulatedSandbox] {
+        try makeDirectory(configuration.root)
+        var sandboxes: [SimulatedSandbox] = []
+        for (index, sandbox) in Self.plan(configuration).enumerated() {
+            try await add(sandbox, seed: configuration.seed &+ UInt64(index))
+            sandboxes.append(sandbox)
+        }
+        return sandboxes
+    }
+
+    /// Starts one more simulated sandbox (tests use this to make sandboxes appear).
+    public func add(_ sandbox: SimulatedSandbox, seed: UInt64) async throws {
+        let directory = String(sandbox.socketPath.dropLast(ShimSocketLocator.socketName.count + 1))
+        let created = mkdir(directory, 0o755) == 0
+        guard created || errno == EEXIST else { throw SimulatorError("mkdir \(directory): errno \(errno)") }
+        let body = SimulatedShimBody(sandboxID: sandbox.id, flavor: sandbox.flavor, seed: seed)
+        let responder = SimulatedResponder(body: body, fault: sandbox.fault, started: started)
+        let channel = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(SimulatedShimHandler(responder: responder))
+                }
+            }
+            .bind(unixDomainSocketPath: sandbox.socketPath, cleanupExistingSocketFile: true).get()
+        running.withLock {
+            $0[sandbox.id] = Running(sandbox: sandbox, channel: channel, createdDirectory: created)
+        }
+    }
+
+    /// Stops one sandbox's shim and removes its socket and (unless told not to) its directory.
+    public func remove(_ id: String, removeDirectory: Bool = true) async {
+        guard let entry = running.withLock({ $0.removeValue(forKey: id) }) else { return }
+        try? await entry.channel.close()
+        unlink(entry.sandbox.socketPath)
+        if removeDirectory {
+            rmdir(String(entry.sandbox.socketPath.dropLast(ShimSocketLocator.socketName.count + 1)))
+        }
+    }
+
+    /// Stops every shim and removes the directories it created.
+    public func stop() async {
+        for id in running.withLock({ Array($0.keys) }) { await remove(id) }
+    }
+
+    /// The sandboxes being served now.
+    public var sandboxes: [SimulatedSandbox] {
+        running.withLock { $0.values.map { $0.sandbox } }.sorted { $0.id < $1.id }
+    }
+
+    private func makeDirectory(_ path: String) throws {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw SimulatorError("mkdir \(prefix): errno \(errno)")
+            }
+        }
+    }
+}
+
+/// A simulator set-up error.
+public struct SimulatorError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// What one simulated shim answers; shared by its connections.
+struct SimulatedResponder: Sendable {
+    let body: SimulatedShimBody
+    let fault: SimulatedFault?
+    let started: ContinuousClock.Instant
+
+    var elapsed: Double {
+        let (seconds, attoseconds) = (ContinuousClock.now - started).components
+        return Double(seconds) + Double(attoseconds) / 1e18 + 10
+    }
+
+    func metricsBody() -> [UInt8] {
+        switch fault {
+        case .garbage: SimulatedShimBody.garbageBody()
+        case .conflict: body.conflictBody(elapsed: elapsed)
+        case .inject: body.injectBody(elapsed: elapsed)
+        case .bomb: SimulatedShimBody.bombBody(series: 100_000)
+        default: body.render(elapsed: elapsed)
+        }
+    }
+}
+
+/// Serves one connection to a simulated shim, misbehaving as its fault says.
+private final class SimulatedShimHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let responder: SimulatedResponder
+    private var uri = ""
+
+    init(responder: SimulatedResponder) {
+        self.responder = responder
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            uri = head.uri
+        case .body:
+            break
+        case .end:
+            respond(context: context)
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext) {
+        let path = uri.split(separator: "?").first.map(String.init) ?? uri
+        switch path {
+        case "/metrics":
+            respondMetrics(context: context)
+        case "/agent-url":
+            if responder.fault == .hang { return }
+            write(context, status: .ok, body: Array(responder.body.agentURL.utf8), chunked: false)
+        default:
+            write(context, status: .notFound, body: Array("404 page not found\n".utf8), chunked: false)
+        }
+    }
+
+    private func respondMetrics(context: ChannelHandlerContext) {
+        switch responder.fault {
+        case .hang:
+            return
+        case .status500:
+            write(context, status: .internalServerError, body: Array("internal error\n".utf8), chunked: false)
+        case .slow:
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Length", value: "1000000")
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil
+            )
+            drip(context: context, remaining: 1_000_000)
+        case .reset:
+            let body = responder.metricsBody()
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Length", value: String(body.count))
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil
+            )
+            let half = context.channel.allocator.buffer(bytes: body[0..<(body.count / 2)])
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        case .huge:
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok))), promise: nil)
+            var line: [UInt8] = []
+            for index in 0..<16_384 { line += Array("kata_guest_huge{n=\"\(index)\"} 1\n".utf8) }
+            let chunk = context.channel.allocator.buffer(bytes: line)
+            var written = 0
+            while written <= 34 * 1024 * 1024 {
+                context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
+                written += chunk.readableBytes
+            }
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        default:
+            // Go's net/http sends large bodies chunked; hyper (runtime-rs) sends a Content-Length.
+            write(context, status: .ok, body: responder.metricsBody(), chunked: responder.body.flavor == .go)
+        }
+    }
+
+    private func drip(context: ChannelHandlerContext, remaining: Int) {
+        guard remaining > 0, context.channel.isActive else { return }
+        context.writeAndFlush(
+            wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: "#")))), promise: nil)
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(200)) { [self] in
+            self.drip(context: context, remaining: remaining - 1)
+        }
+    }
+
+    private func write(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: [UInt8], chunked: Bool) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        if !chunked { headers.add(name: "Content-Length", value: String(body.count)) }
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}

@@ -1,0 +1,212 @@
+import ArgumentParser
+import KataPulse
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The agent's options; each falls back to an environment variable, then to its default.
+struct AgentOptions: ParsableArguments {
+    @Option(
+        name: [.short, .long],
+        help:
+            "Address to serve on: host:port, [v6]:port or unix:/path. (env: KATA_PULSE_LISTEN; default: 127.0.0.1:8090)"
+    )
+    var listenAddress: String?
+
+    @Option(
+        name: [.short, .long],
+        help:
+            "CRI socket for pod metadata (/path, unix:///path) or 'none'. (env: RUNTIME_ENDPOINT; default: /run/containerd/containerd.sock)"
+    )
+    var runtimeEndpoint: String?
+
+    @Option(
+        help:
+            "Log level: trace, debug, info, warn, error. (env: KATA_PULSE_LOG_LEVEL, legacy RUST_LOG; default: info)")
+    var logLevel: String?
+
+    @Option(
+        name: [.short, .customLong("metrics-interval-secs")],
+        help: "Seconds between collection rounds. (env: KATA_PULSE_METRICS_INTERVAL; default: 60)")
+    var metricsIntervalSecs: String?
+
+    @Option(
+        name: .customLong("sandbox-root"),
+        help:
+            "A directory holding one directory per sandbox; repeatable, searched in order. (env: KATA_PULSE_SANDBOX_ROOTS, ':'-separated; default: /run/vc/sbs and /run/kata)"
+    )
+    var sandboxRoots: [String] = []
+
+    @Option(help: "Deadline for one shim request, in milliseconds. (env: KATA_PULSE_SHIM_TIMEOUT_MS; default: 3000)")
+    var shimTimeoutMs: String?
+
+    @Option(help: "Shims read at the same time. (env: KATA_PULSE_SHIM_CONCURRENCY; default: 16)")
+    var shimConcurrency: String?
+
+    @Option(help: "Largest shim body accepted, in bytes. (env: KATA_PULSE_MAX_BODY_BYTES; default: 33554432)")
+    var maxBodyBytes: String?
+
+    @Option(help: "Most series one sandbox may report. (env: KATA_PULSE_MAX_SERIES; default: 20000)")
+    var maxSeries: String?
+
+    @Option(help: "Most labels on one series. (env: KATA_PULSE_MAX_LABELS; default: 32)")
+    var maxLabels: String?
+
+    @Option(help: "Longest label value, in bytes. (env: KATA_PULSE_MAX_LABEL_VALUE_BYTES; default: 2048)")
+    var maxLabelValueBytes: String?
+
+    @Option(help: "Seconds between full rescans of the sandbox roots. (env: KATA_PULSE_RESCAN_INTERVAL; default: 30)")
+    var rescanIntervalSecs: String?
+
+    /// Resolves flags, environment and defaults into a configuration; a bad value names its flag.
+    func resolve(environment: [String: String], defaults: AgentConfiguration = AgentConfiguration()) throws(UsageError)
+        -> AgentConfiguration
+    {
+        var configuration = defaults
+        if let text = value(listenAddress, "KATA_PULSE_LISTEN", environment) {
+            guard let address = ListenAddress(parsing: text.value) else {
+                throw UsageError(
+                    description:
+                        "invalid value '\(text.value)' for \(text.source("--listen-address")): expected host:port, [v6]:port or unix:/path"
+                )
+            }
+            configuration.listenAddress = address
+        }
+        if let text = value(runtimeEndpoint, "RUNTIME_ENDPOINT", environment) {
+            switch AgentConfiguration.parseRuntimeEndpoint(text.value) {
+            case .success(let endpoint): configuration.runtimeEndpoint = endpoint
+            case .failure(let error):
+                throw UsageError(description: "invalid value for \(text.source("--runtime-endpoint")): \(error)")
+            }
+        }
+        if let text = value(logLevel, "KATA_PULSE_LOG_LEVEL", environment) {
+            guard let level = Self.parseLevel(text.value) else {
+                throw UsageError(
+                    description:
+                        "invalid value '\(text.value)' for \(text.source("--log-level")): expected trace, debug, info, warn or error"
+                )
+            }
+            configuration.logLevel = level
+        } else if let legacy = environment["RUST_LOG"], let level = Self.parseLevel(legacy) {
+            configuration.logLevel = level
+        }
+        if let seconds = try integer(
+            metricsIntervalSecs, "--metrics-interval-secs", "KATA_PULSE_METRICS_INTERVAL", environment, 1...86_400)
+        {
+            configuration.metricsInterval = .seconds(seconds)
+        }
+        if !sandboxRoots.isEmpty {
+            configuration.sandboxRoots = try roots(sandboxRoots, source: "--sandbox-root")
+        } else if let text = environment["KATA_PULSE_SANDBOX_ROOTS"] {
+            configuration.sandboxRoots = try roots(
+                text.split(separator: ":").map(String.init), source: "KATA_PULSE_SANDBOX_ROOTS")
+        }
+        if let milliseconds = try integer(
+            shimTimeoutMs, "--shim-timeout-ms", "KATA_PULSE_SHIM_TIMEOUT_MS", environment, 1...600_000)
+        {
+            configuration.shimTimeout = .milliseconds(milliseconds)
+        }
+        if let count = try integer(
+            shimConcurrency, "--shim-concurrency", "KATA_PULSE_SHIM_CONCURRENCY", environment, 1...1_024)
+        {
+            configuration.shimConcurrency = count
+        }
+        if let bytes = try integer(
+            maxBodyBytes, "--max-body-bytes", "KATA_PULSE_MAX_BODY_BYTES", environment, 1_024...(1 << 30))
+        {
+            configuration.maxBodySize = bytes
+        }
+        if let count = try integer(maxSeries, "--max-series", "KATA_PULSE_MAX_SERIES", environment, 1...10_000_000) {
+            configuration.limits.maxSeries = count
+        }
+        if let count = try integer(maxLabels, "--max-labels", "KATA_PULSE_MAX_LABELS", environment, 1...1_000) {
+            configuration.limits.maxLabelsPerSeries = count
+        }
+        if let bytes = try integer(
+            maxLabelValueBytes, "--max-label-value-bytes", "KATA_PULSE_MAX_LABEL_VALUE_BYTES", environment,
+            1...(1 << 20))
+        {
+            configuration.limits.maxLabelValueLength = bytes
+        }
+        if let seconds = try integer(
+            rescanIntervalSecs, "--rescan-interval-secs", "KATA_PULSE_RESCAN_INTERVAL", environment, 1...86_400)
+        {
+            configuration.rescanInterval = .seconds(seconds)
+        }
+        return configuration
+    }
+
+    /// A value and where it came from, for error messages.
+    struct Sourced {
+        var value: String
+        var environmentName: String?
+
+        func source(_ flag: String) -> String {
+            environmentName.map { "\(flag) (from \($0))" } ?? flag
+        }
+    }
+
+    private func value(_ flag: String?, _ name: String, _ environment: [String: String]) -> Sourced? {
+        if let flag { return Sourced(value: flag, environmentName: nil) }
+        if let value = environment[name], !value.isEmpty { return Sourced(value: value, environmentName: name) }
+        return nil
+    }
+
+    private func integer(
+        _ flag: String?, _ flagName: String, _ name: String, _ environment: [String: String], _ range: ClosedRange<Int>
+    ) throws(UsageError) -> Int? {
+        guard let text = value(flag, name, environment) else { return nil }
+        guard let number = Int(text.value.trimmingCharacters(in: " ")), range.contains(number) else {
+            throw UsageError(
+                description:
+                    "invalid value '\(text.value)' for \(text.source(flagName)): expected an integer from \(range.lowerBound) to \(range.upperBound)"
+            )
+        }
+        return number
+    }
+
+    private func roots(_ paths: [String], source: String) throws(UsageError) -> [String] {
+        let cleaned = paths.filter { !$0.isEmpty }
+        guard !cleaned.isEmpty else { throw UsageError(description: "\(source) needs at least one directory") }
+        for path in cleaned where !path.hasPrefix("/") {
+            throw UsageError(description: "invalid value '\(path)' for \(source): sandbox roots must be absolute paths")
+        }
+        return cleaned.map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    }
+
+    static func parseLevel(_ text: String) -> Logger.Level? {
+        // RUST_LOG may read "target=level,…": the last bare level or the last directive's level wins.
+        let directive =
+            text.split(separator: ",").last.map { $0.split(separator: "=").last.map(String.init) ?? "" } ?? text
+        switch directive.lowercased().trimmingCharacters(in: " ") {
+        case "trace": return .trace
+        case "debug": return .debug
+        case "info": return .info
+        case "warn", "warning": return .warning
+        case "error": return .error
+        default: return nil
+        }
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        String(drop { $0 == set }.reversed().drop { $0 == set }.reversed())
+    }
+}
+
+/// The process environment as a dictionary.
+func processEnvironment() -> [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let equals = text.firstIndex(of: "=") {
+            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        pointer += 1
+    }
+    return result
+}

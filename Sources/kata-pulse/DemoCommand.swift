@@ -1,0 +1,52 @@
+import ArgumentParser
+import KataPulse
+import Logging
+import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `kata-pulse demo`: a simulated node and the agent on it, in one process.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run simulated shims on a temporary sandbox root and the agent on it; prints the URL to open.")
+
+    @OptionGroup var simulation: SimulationOptions
+    @OptionGroup var options: AgentOptions
+
+    func run() async throws {
+        var template = Array("/tmp/kpdemo-XXXXXX".utf8CString)
+        guard let pointer = mkdtemp(&template) else {
+            throw UsageError(description: "cannot create a temporary directory")
+        }
+        let root = String(cString: pointer)
+        defer { rmdir(root) }
+        var defaults = AgentConfiguration()
+        defaults.metricsInterval = .seconds(5)
+        var configuration = try options.resolve(environment: processEnvironment(), defaults: defaults)
+        configuration.sandboxRoots = [root]
+        configuration.runtimeEndpoint = nil
+        let logger = makeLogger(level: configuration.logLevel)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let simulator = ShimSimulator(configuration: try simulation.configuration(root: root), group: group)
+        let agent = Agent(configuration: configuration, group: group, logger: logger) { address in
+            let url: String =
+                switch address {
+                case .tcp(let host, let port): "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+                case .unix(let path): "unix:\(path)"
+                }
+            print("KataPulse demo: \(simulation.sandboxes) simulated sandboxes under \(root)")
+            print("Open \(url)  (metrics: \(url)metrics, sandboxes: \(url)sandboxes). Ctrl-C stops.")
+            fflush(nil)  // stdout may be a pipe: show each line at once
+        }
+        let result = await Result(catching: {
+            try await agent.run(
+                logger: logger, extraServices: [SimulatorService(simulator: simulator, logger: logger, announce: false)]
+            )
+        })
+        try? await group.shutdownGracefully()
+        try result.get()
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import KataPulse
+import Logging
+import NIOPosix
+
+/// `kata-pulse run`: the agent.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the agent (what kata-pulse does without a subcommand).")
+
+    @OptionGroup var options: AgentOptions
+
+    func run() async throws {
+        try await runAgent(options)
+    }
+}
+
+/// Resolves the options and runs the agent until SIGTERM/SIGINT.
+func runAgent(_ options: AgentOptions) async throws {
+    let configuration = try options.resolve(environment: processEnvironment())
+    let logger = makeLogger(level: configuration.logLevel)
+    logger.info(
+        "starting kata-pulse",
+        metadata: [
+            "version": "\(KataPulseVersion.string)", "listen": "\(configuration.listenAddress)",
+            "sandbox_roots": "\(configuration.sandboxRoots.joined(separator: ":"))",
+            "interval_seconds": "\(configuration.metricsInterval.components.seconds)",
+        ])
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let agent = Agent(configuration: configuration, group: group, logger: logger)
+    let result = await Result(catching: { try await agent.run(logger: logger) })
+    try? await group.shutdownGracefully()
+    try result.get()
+    logger.info("stopped")
+}
+
+/// The process logger: logfmt on stderr at the configured level.
+func makeLogger(level: Logger.Level) -> Logger {
+    var logger = Logger(label: "kata-pulse") { label in LogfmtLogHandler(label: label, level: level) }
+    logger.logLevel = level
+    return logger
+}

@@ -1,0 +1,159 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+@testable import KataPulse
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A directory under /tmp removed (recursively) when the test ends.
+final class TemporaryDirectory: Sendable {
+    let path: String
+
+    init() {
+        // Short paths: unix socket paths are limited to 107 bytes.
+        var template = Array("/tmp/kp-XXXXXX".utf8CString)
+        path = String(cString: mkdtemp(&template)!)
+    }
+
+    deinit {
+        TemporaryDirectory.removeTree(path)
+    }
+
+    func subdirectory(_ name: String, create: Bool = true) -> String {
+        let child = "\(path)/\(name)"
+        if create { mkdir(child, 0o755) }
+        return child
+    }
+
+    static func removeTree(_ path: String) {
+        if let entries = SandboxRegistryTestAccess.entries(path) {
+            for entry in entries { removeTree("\(path)/\(entry)") }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}
+
+enum SandboxRegistryTestAccess {
+    /// All entries of a directory (files too), or nil when it is not a readable directory.
+    static func entries(_ path: String) -> [String]? {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, let directory = opendir(path) else {
+            return nil
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+func eventually(
+    timeout: Duration = .seconds(10), interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try await condition()
+}
+
+let testLogger: Logger = {
+    var logger = Logger(label: "kata-pulse-tests") { _ in SwiftLogNoOpLogHandler() }
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// One event loop group for all tests (threads are expensive on 2 cores).
+let testGroup: MultiThreadedEventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
+/// An agent running in-process on an ephemeral loopback port, stopped by `stop()`.
+final class RunningAgent: Sendable {
+    let agent: Agent
+    let port: Int
+    private let task: Task<Void, any Error>
+
+    private init(agent: Agent, port: Int, task: Task<Void, any Error>) {
+        self.agent = agent
+        self.port = port
+        self.task = task
+    }
+
+    static func start(roots: [String], configure: (inout AgentConfiguration) -> Void = { _ in }) async throws
+        -> RunningAgent
+    {
+        var configuration = AgentConfiguration(
+            listenAddress: .tcp(host: "127.0.0.1", port: 0), runtimeEndpoint: nil, metricsInterval: .seconds(2),
+            sandboxRoots: roots, shimTimeout: .seconds(2), maxBodySize: 4 * 1024 * 1024, rescanInterval: .seconds(5))
+        configure(&configuration)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let agent = Agent(configuration: configuration, group: testGroup, logger: testLogger) { address in
+            if case .tcp(_, let port) = address { continuation.yield(port) }
+            continuation.finish()
+        }
+        let task = Task { try await agent.run(logger: testLogger) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw TestFailure("agent did not start listening") }
+        return RunningAgent(agent: agent, port: port, task: task)
+    }
+
+    func get(_ path: String, headers: [(String, String)] = [], method: HTTPMethod = .GET) async throws
+        -> HTTPGetResponse
+    {
+        try await HTTPGet.fetch(
+            try SocketAddress(ipAddress: "127.0.0.1", port: port), path: path, host: "127.0.0.1", headers: headers,
+            method: method, timeout: .seconds(10), maxBodySize: 1 << 30, group: testGroup)
+    }
+
+    func text(_ path: String, headers: [(String, String)] = []) async throws -> String {
+        String(decoding: try await get(path, headers: headers).body, as: UTF8.self)
+    }
+
+    /// Waits until the snapshot satisfies `condition`.
+    func waitForSnapshot(timeout: Duration = .seconds(15), _ condition: (Snapshot) -> Bool) async -> Bool {
+        await eventually(timeout: timeout) { condition(agent.store.snapshot) }
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Every series in a body: name and sorted labels, for uniqueness checks.
+func seriesKeys(_ families: [MetricFamily]) -> [String] {
+    families.flatMap { family in family.samples.map { Relabeler.seriesKey($0) } }
+}
+
+/// A simulator serving under `root`, stopped by `stop()`.
+func startSimulator(
+    root: String, sandboxes: Int, faults: [(SimulatedFault, Int)] = [], flavor: SimulatedFlavor = .go,
+    ids: [String] = []
+) async throws -> (ShimSimulator, [SimulatedSandbox]) {
+    let simulator = ShimSimulator(
+        configuration: .init(root: root, sandboxes: sandboxes, ids: ids, flavor: flavor, faults: faults),
+        group: testGroup)
+    let started = try await simulator.start()
+    return (simulator, started)
+}
