@@ -20,18 +20,19 @@ import Testing
     private static let interestingBytes =
         Array("# HELPTYPE{}=\",\\\n\r\t _:az09.+-eEInfNaN".utf8) + [0x00, 0x80, 0xC3, 0xFF]
 
-    /// A valid body of a few hundred lines that uses every construct the parser knows, shaped like a shim's:
-    /// many small families, each with HELP and TYPE.
+    /// A valid body of over a hundred lines that uses every construct the parser knows, shaped like a shim's:
+    /// many small families, each with HELP and TYPE. (A debug build parses about 5 MB/s, 5–15 µs a line, so
+    /// this size keeps 2,000 mutations, each parsed and round-tripped, near a second of CPU per 500.)
     private static let validBody: [UInt8] = {
         var lines = ["# A leading comment that is not HELP or TYPE.", ""]
-        for family in 0..<40 {
+        for family in 0..<16 {
             let name = "go_f\(family)_bytes"
             // Escapes in a few HELP texts only: the point is many small families.
             lines.append(family % 8 == 0 ? #"# HELP \#(name) B \\ \n."# : "# HELP \(name) Bytes.")
             lines.append("# TYPE \(name) \(family % 3 == 0 ? "counter" : "gauge")")
             lines.append("\(name) \(family * 1_048_576 + 17)")
         }
-        for family in 0..<6 {
+        for family in 0..<4 {
             let name = "kata_f\(family)"
             lines.append("# HELP \(name) Labelled.")
             lines.append("# TYPE \(name) gauge")
@@ -158,11 +159,11 @@ import Testing
 
     @Test func validBodyIsLargeAndParses() throws {
         let lineCount = Self.validBody.filter { $0 == 0x0A }.count
-        #expect(lineCount >= 200)
+        #expect(lineCount >= 120)
         let families = try ExpositionParser().parse(Self.validBody)
-        #expect(families.count == 55)
+        #expect(families.count == 29)
         let sampleCount: Int = families.reduce(0) { $0 + $1.samples.count }
-        #expect(sampleCount == 102)
+        #expect(sampleCount == 70)
         #expect(families.contains { $0.type == .histogram && $0.samples.count == 6 })
         #expect(families.contains { $0.type == .summary && $0.samples.count == 7 })
         var outcome = Outcome()
@@ -172,20 +173,20 @@ import Testing
 
     @Test func truncationsParseOrFailCleanly() {
         let body = Self.validBody
-        // Every prefix that ends on, just before or just after a line end, every prefix of the first and last
-        // lines, and a stride through everything else.
-        var lengths = Set(stride(from: 0, through: body.count, by: 13))
+        // Every prefix that ends on a line end or one byte before it (mid-value), every prefix of the first and
+        // last 60 bytes, and a stride through everything else.
+        var lengths = Set(stride(from: 0, through: body.count, by: 37))
         for (index, byte) in body.enumerated() where byte == 0x0A {
             lengths.formUnion([index - 1, index, index + 1].filter { (0...body.count).contains($0) })
         }
-        lengths.formUnion(0..<min(body.count, 100))
-        lengths.formUnion(max(0, body.count - 100)...body.count)
+        lengths.formUnion(0..<min(body.count, 60))
+        lengths.formUnion(max(0, body.count - 60)...body.count)
         var outcome = Outcome()
         for (index, length) in lengths.sorted().enumerated() {
             outcome.check(Array(body[..<length]), relabelling: index % 4 == 0)
         }
         #expect(outcome.failures.isEmpty, "\(outcome.failures)")
-        #expect(outcome.parsed > 300)
+        #expect(outcome.parsed > 150)
         #expect(outcome.rejected > 100)
     }
 

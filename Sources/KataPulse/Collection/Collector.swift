@@ -95,6 +95,8 @@ public actor Collector: Service {
         let results = await Self.fetchAll(
             targets.map { ($0.id, $0.labels) }, roots: configuration.roots, client: client,
             parser: ExpositionParser(limits: configuration.limits), concurrency: configuration.concurrency)
+        // A round cut short by shutdown is not a failure of the shims.
+        guard !Task.isCancelled else { return }
         let now = UnixTime.now()
         for result in results { record(result, at: now) }
         if isRound {

@@ -40,48 +40,29 @@ public struct ShimClient: Sendable {
         return String(decoding: body.drop(while: isSpace).reversed().drop(while: isSpace).reversed(), as: UTF8.self)
     }
 
-    func get(_ path: String, socketPath: String, maxBodySize: Int? = nil) async throws(ShimError) -> [UInt8] {
+    func get(_ pathInURL: String, socketPath: String, maxBodySize: Int? = nil) async throws(ShimError) -> [UInt8] {
         let limit = maxBodySize ?? self.maxBodySize
-        let address: SocketAddress
-        // sockaddr_un holds 107 bytes; a long root + id is reached through the directory's /proc/self/fd link.
-        var directoryFD: CInt = -1
-        defer { if directoryFD >= 0 { close(directoryFD) } }
-        do {
-            if socketPath.utf8.count > 100 {
-                let directory = String(socketPath[..<(socketPath.lastIndex(of: "/") ?? socketPath.startIndex)])
-                let name = socketPath[
-                    (socketPath.lastIndex(of: "/").map { socketPath.index(after: $0) } ?? socketPath.startIndex)...]
-                directoryFD = open(directory, pathOnly | O_DIRECTORY | O_CLOEXEC)
-                guard directoryFD >= 0 else {
-                    throw ShimError(reason: .connect, message: "cannot open \(directory): errno \(errno)")
-                }
-                address = try SocketAddress(unixDomainSocketPath: "/proc/self/fd/\(directoryFD)/\(name)")
-            } else {
-                address = try SocketAddress(unixDomainSocketPath: socketPath)
-            }
-        } catch let error as ShimError {
-            throw error
-        } catch {
-            throw ShimError(reason: .connect, message: "\(socketPath): \(error)")
-        }
         let response: HTTPGetResponse
         do {
-            response = try await HTTPGet.fetch(
-                address, path: path, host: "shim", timeout: timeout, maxBodySize: limit, group: group)
+            response = try await UnixSocketPath.withShortPath(socketPath) { path in
+                try await HTTPGet.fetch(
+                    try SocketAddress(unixDomainSocketPath: path), path: pathInURL,
+                    host: "shim", timeout: timeout, maxBodySize: limit, group: group)
+            }
+        } catch let error as HTTPGetError {
+            throw ShimError(reason: error.failureReason, message: "GET \(pathInURL) on \(socketPath): \(error)")
         } catch {
-            throw ShimError(reason: error.failureReason, message: "GET \(path) on \(socketPath): \(error)")
+            throw ShimError(reason: .connect, message: "GET \(pathInURL) on \(socketPath): \(error)")
         }
         guard response.status == 200 else {
             let excerpt = String(decoding: response.body.prefix(200), as: UTF8.self)
             throw ShimError(
-                reason: .httpStatus, message: "GET \(path) on \(socketPath): status \(response.status): \(excerpt)")
+                reason: .httpStatus, message: "GET \(pathInURL) on \(socketPath): status \(response.status): \(excerpt)"
+            )
         }
         return response.body
     }
 }
-
-/// Linux `O_PATH` (Glibc does not export it to Swift).
-private let pathOnly: CInt = 0o10000000
 
 extension HTTPGetError {
     var failureReason: ScrapeFailureReason {

@@ -162,14 +162,16 @@ public final class ShimSimulator: Sendable {
         guard created || errno == EEXIST else { throw SimulatorError("mkdir \(directory): errno \(errno)") }
         let body = SimulatedShimBody(sandboxID: sandbox.id, flavor: sandbox.flavor, seed: seed)
         let responder = SimulatedResponder(body: body, fault: sandbox.fault, started: started)
-        let channel = try await ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(SimulatedShimHandler(responder: responder))
                 }
             }
-            .bind(unixDomainSocketPath: sandbox.socketPath, cleanupExistingSocketFile: true).get()
+        let channel = try await UnixSocketPath.withShortPath(sandbox.socketPath) { path in
+            try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        }
         running.withLock {
             $0[sandbox.id] = Running(sandbox: sandbox, channel: channel, createdDirectory: created)
         }

@@ -354,9 +354,19 @@ extension SimulatedShimBody {
             out.reserveCapacity(capacity)
         }
 
+        /// HELP texts here are constants without `\\` or newlines, so they are copied without escaping.
         mutating func header(_ name: String, _ help: String, _ type: MetricType) {
+            assert(!help.utf8.contains(0x5C) && !help.utf8.contains(0x0A))
             let declared: MetricType = fault == .conflict && name == "kata_shim_threads" ? .counter : type
-            ExpositionRenderer.appendHeader(name: name, help: help, type: declared, to: &out)
+            out.append(contentsOf: "# HELP ".utf8)
+            out.append(contentsOf: name.utf8)
+            out.append(0x20)
+            out.append(contentsOf: help.utf8)
+            out.append(contentsOf: "\n# TYPE ".utf8)
+            out.append(contentsOf: name.utf8)
+            out.append(0x20)
+            out.append(contentsOf: declared.rawValue.utf8)
+            out.append(0x0A)
         }
 
         /// Appends ` value\n`.
@@ -426,23 +436,27 @@ extension SimulatedShimBody {
 
         /// One histogram child: cumulative buckets 1…512 and +Inf, then `_sum` and `_count`.
         mutating func histogram(_ name: String, action: String, buckets: [Double], sum: Double, count: Double) {
+            // The label part repeats on 13 lines: encode it once.
+            var labels: [UInt8] = Array("{action=\"".utf8)
+            ExpositionRenderer.appendEscaped(action, quotes: true, to: &labels)
+            labels.append(0x22)
             for (bound, cumulative) in zip(Tables.bucketBounds, buckets) {
                 out.append(contentsOf: name.utf8)
                 out.append(contentsOf: "_bucket".utf8)
-                label("action", action, first: true)
-                label("le", bound, first: false)
-                out.append(0x7D)
+                out.append(contentsOf: labels)
+                out.append(contentsOf: ",le=\"".utf8)
+                out.append(contentsOf: bound.utf8)
+                out.append(contentsOf: "\"}".utf8)
                 value(cumulative)
             }
+            labels.append(0x7D)
             out.append(contentsOf: name.utf8)
             out.append(contentsOf: "_sum".utf8)
-            label("action", action, first: true)
-            out.append(0x7D)
+            out.append(contentsOf: labels)
             value(sum)
             out.append(contentsOf: name.utf8)
             out.append(contentsOf: "_count".utf8)
-            label("action", action, first: true)
-            out.append(0x7D)
+            out.append(contentsOf: labels)
             value(count)
         }
 
@@ -495,7 +509,7 @@ extension SimulatedShimBody {
         let cpus: Int
         let memoryMiB: Double
         let uptime: Double
-        /// `/agent-url`-independent scrape counter: GetMetrics calls including the current one.
+        /// GetMetrics calls so far, the current one included (one scrape every 15 s).
         let scrapes: Double
         /// Container stats calls (kubelet), seen by the shim and the agent alike.
         let statsCalls: Double
@@ -702,7 +716,7 @@ extension SimulatedShimBody {
             rssBytes: rss, sizeBytes: size)
     }
 
-    static func goShimShape(_ d: Dynamics) -> ProcessShape {
+    static func goShimShape() -> ProcessShape {
         ProcessShape(
             key: "proc.shim.go", exe: 18_800_640, lib: 1_765_376, pte: 319_488, data: 1_417_469_952,
             other: 683_720_704, anon: 34_435_072, file: 21_651_456, voluntaryRate: 10, nonvoluntaryRate: 0.1,
@@ -721,7 +735,7 @@ extension SimulatedShimBody {
             fds: 118, threads: Double(5 + guest.cpus))
     }
 
-    static func virtiofsdShape(_ d: Dynamics) -> ProcessShape {
+    static func virtiofsdShape() -> ProcessShape {
         ProcessShape(
             key: "proc.virtiofsd", exe: 2_400_256, lib: 1_843_200, pte: 110_592, data: 102_309_888,
             other: 262_995_968, anon: 1_896_448, file: 4_014_080, voluntaryRate: 11, nonvoluntaryRate: 0.03,
@@ -729,7 +743,7 @@ extension SimulatedShimBody {
             diskWriteRate: 1_100, diskWriteBase: 1_048_576, fds: 36, threads: 3)
     }
 
-    static func agentShape(_ d: Dynamics) -> ProcessShape {
+    static func agentShape() -> ProcessShape {
         ProcessShape(
             key: "proc.agent", exe: 13_549_568, lib: 8_192, stack: 135_168, pte: 98_304, data: 74_096_640,
             other: 33_669_120, anon: 5_099_520, file: 8_572_928, voluntaryRate: 2.8, nonvoluntaryRate: 0.01,
@@ -796,9 +810,9 @@ extension SimulatedShimBody {
     }
 
     func writeGoShim(_ w: inout Writer, _ d: Dynamics, _ guest: GuestState) {
-        let shim = Self.process(Self.goShimShape(d), d, rust: false)
+        let shim = Self.process(Self.goShimShape(), d, rust: false)
         let qemu = Self.process(Self.qemuShape(d, guest), d, rust: false)
-        let virtiofsd = Self.process(Self.virtiofsdShape(d), d, rust: false)
+        let virtiofsd = Self.process(Self.virtiofsdShape(), d, rust: false)
         let startTime = (d.pick("process.start", 1.70e11, 1.73e11)).rounded(.down) / 100
 
         writeGoRuntime(&w, d, threads: shim.threads, startTime: startTime)
@@ -912,14 +926,16 @@ extension SimulatedShimBody {
     func writeGoRuntime(_ w: inout Writer, _ d: Dynamics, threads: Double, startTime: Double) {
         let gcInterval = d.pick("go.gc.interval", 15, 30)
         let gcCount = Self.whole(d.grow("go.gc", base: d.pick("go.gc.base", 3, 9), rate: 1 / gcInterval))
+        // Quantiles wander with recent pauses; the sum uses the long-run mean so that it only grows.
         let jitter = 1 + 0.1 * d.wave("go.gc.pause")
         var quantiles: [Double] = []
-        var pause = d.pick("go.gc.q0", 1.8e-5, 3e-5) * jitter
+        var pause = d.pick("go.gc.q0", 1.8e-5, 3e-5)
+        var meanPause = 0.0
         for step in 0..<5 {
-            quantiles.append((pause * 1e9).rounded() / 1e9)
+            quantiles.append((pause * jitter * 1e9).rounded() / 1e9)
+            if (1...3).contains(step) { meanPause += pause * 0.35 }
             pause *= step == 3 ? d.pick("go.gc.tail", 4, 8) : d.pick("go.gc.step", 1.25, 1.6, step)
         }
-        let meanPause = (quantiles[1] + quantiles[2] + quantiles[3]) / 3 * 1.05
         w.header("go_gc_duration_seconds", "A summary of the pause duration of garbage collection cycles.", .summary)
         for (label, value) in zip(Tables.quantiles, quantiles) {
             w.sample("go_gc_duration_seconds", "quantile", label, value)
@@ -940,9 +956,12 @@ extension SimulatedShimBody {
         let heapInuse = (heapAlloc * inuseFactor / 8192).rounded(.up) * 8192
         let heapSys = (heapBase * 1.25 * inuseFactor * 1.1 / 65_536).rounded(.up) * 65_536
         let heapIdle = heapSys - heapInuse
-        let objects = Self.whole(heapAlloc / d.pick("go.objsize", 150, 185))
+        let objectSize = d.pick("go.objsize", 150, 185)
+        let objects = Self.whole(heapAlloc / objectSize)
+        // Never fewer mallocs than live objects, so frees stay positive.
+        let mallocBase = heapBase * 1.25 / objectSize + d.pick("go.mallocs", 2e4, 6e4)
         let mallocs = Self.whole(
-            d.grow("go.mallocs", base: d.pick("go.mallocs", 6e4, 9e4), rate: d.pick("go.mallocs.rate", 1_500, 3_500)))
+            d.grow("go.mallocs", base: mallocBase, rate: d.pick("go.mallocs.rate", 1_500, 3_500)))
         let stack = 32_768 * d.pick("go.stack", 30, 38).rounded(.down)
         let procs = [4.0, 8, 16][Int(d.bits("go.procs", 0) % 3)]
         let mspanSys = 16_320 * ((heapBase * 1.25 * inuseFactor / 7_000 * 160 / 16_320).rounded(.up) + 1)
@@ -1010,7 +1029,7 @@ extension SimulatedShimBody {
     /// The agent's private registry, sorted by name as Rust's `prometheus` gathers it; the Go shim re-encodes
     /// it in this order too (the real one uses Go-map order).
     func writeAgent(_ w: inout Writer, _ d: Dynamics, _ guest: GuestState, fault: BodyFault) {
-        let agent = Self.process(Self.agentShape(d), d, rust: true)
+        let agent = Self.process(Self.agentShape(), d, rust: true)
         w.itemFamily("kata_agent_io_stat", "Agent process IO statistics.", agent.io)
         w.itemFamily("kata_agent_proc_stat", "Agent process statistics.", agent.stat)
         w.itemFamily("kata_agent_proc_status", "Agent process status.", agent.status)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Load run: the agent on SANDBOXES simulated shims (default 110), then wrk against /metrics plain and
+# gzip. Prints latency percentiles, throughput, response sizes and the agent's RSS.
+#   Benchmarks/load.sh                      # release build, 110 sandboxes, 20 s per run
+#   BUILD=debug DURATION=3 Benchmarks/load.sh   # quick smoke run (what CI does)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SANDBOXES=${SANDBOXES:-110}
+DURATION=${DURATION:-20}
+CONNECTIONS=${CONNECTIONS:-16}
+BUILD=${BUILD:-release}
+PORT=${PORT:-18290}
+work=$(mktemp -d /tmp/kpload-XXXXXX)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+swift build -c "$BUILD" --product kata-pulse >/dev/null
+bin="$(swift build -c "$BUILD" --show-bin-path)/kata-pulse"
+
+"$bin" simulate --root "$work/sbs" --sandboxes "$SANDBOXES" --flavor mixed >"$work/sim.out" 2>"$work/sim.err" &
+pids+=($!)
+for _ in $(seq 1 200); do
+    [ "$(wc -l <"$work/sim.out")" -ge "$SANDBOXES" ] && break
+    sleep 0.1
+done
+"$bin" --sandbox-root "$work/sbs" --listen-address "127.0.0.1:$PORT" --metrics-interval-secs 10 \
+    --runtime-endpoint none 2>"$work/agent.err" &
+agent=$!
+pids+=("$agent")
+for _ in $(seq 1 300); do
+    if curl -fsS "http://127.0.0.1:$PORT/sandboxes?format=json" 2>/dev/null \
+        | jq -e "length == $SANDBOXES and all(.status == \"up\")" >/dev/null 2>&1; then
+        break
+    fi
+    sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$PORT/sandboxes?format=json" | jq -e "all(.status == \"up\")" >/dev/null \
+    || { echo "not every sandbox is up:" >&2; curl -fsS "http://127.0.0.1:$PORT/sandboxes?format=json" | jq -c ".[] | [.status, .last_error]" | sort | uniq -c >&2; tail -5 "$work/agent.err" >&2; exit 1; }
+
+plain=$(curl -fsS "http://127.0.0.1:$PORT/metrics" | wc -c)
+gz=$(curl -fsS -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT/metrics" | wc -c)
+series=$(curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -vc '^#')
+round=$(curl -fsS "http://127.0.0.1:$PORT/metrics?filter_family=kata_pulse_collection_round_duration" | awk '!/^#/ {print $2}')
+rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$agent/status")
+echo "build=$BUILD sandboxes=$SANDBOXES series=$series body=${plain}B gzip=${gz}B last_round=${round}s rss_idle=${rss_before}kB"
+
+for mode in plain gzip; do
+    header=()
+    [ "$mode" = gzip ] && header=(-H 'Accept-Encoding: gzip')
+    echo "--- wrk /metrics ($mode), ${CONNECTIONS} connections, ${DURATION}s"
+    wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "http://127.0.0.1:$PORT/metrics" \
+        | grep -E 'Latency|50%|90%|99%|Requests/sec|Transfer/sec|requests in|Non-2xx|Socket errors'
+done
+rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$agent/status")
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$agent/status")
+echo "agent rss_after=${rss_after}kB peak=${hwm}kB"
+kill -0 "$agent" || { echo "agent died" >&2; exit 1; }

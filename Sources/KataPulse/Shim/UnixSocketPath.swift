@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Unix socket paths longer than `sockaddr_un` holds (107 bytes), reached through `/proc/self/fd`.
+///
+/// A sandbox root plus a 64-character id plus `shim-monitor.sock` easily exceeds the limit. Opening the
+/// socket's directory and naming it `/proc/self/fd/N/shim-monitor.sock` keeps the address short.
+public enum UnixSocketPath {
+    /// The longest path used as is.
+    static let maxDirectLength = 100
+
+    /// Calls `body` with a path of at most ``maxDirectLength`` bytes naming the same socket.
+    public static func withShortPath<Result>(
+        _ path: String, _ body: (String) async throws -> Result
+    ) async throws -> Result {
+        guard path.utf8.count > maxDirectLength else { return try await body(path) }
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        let name = path[path.index(after: slash)...]
+        let descriptor = open(directory, pathOnly | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw UnixSocketPathError(path: path, errno: errno)
+        }
+        defer { close(descriptor) }
+        return try await body("/proc/self/fd/\(descriptor)/\(name)")
+    }
+
+    /// Linux `O_PATH` (Glibc does not export it to Swift).
+    private static let pathOnly: CInt = 0o10000000
+}
+
+/// The directory of a long socket path could not be opened.
+public struct UnixSocketPathError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var errno: CInt
+
+    public var description: String { "cannot open the directory of \(path): \(String(cString: strerror(errno)))" }
+}
