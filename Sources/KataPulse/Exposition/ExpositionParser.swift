@@ -362,21 +362,52 @@ private struct ParseState {
     }
 }
 
-/// Parses a sample value as Go's `strconv.ParseFloat` would: decimal, exponent, NaN, ±Inf.
+/// Parses a sample value as Go's `strconv.ParseFloat` does for the text format: decimal with optional
+/// fraction and exponent, `NaN`, `±Inf`/`±Infinity` (any case). Hex floats, underscores, signed NaN and
+/// finite literals that overflow to infinity are rejected, as Prometheus rejects them.
 func parseValue(_ bytes: some Collection<UInt8>) -> Double? {
     guard !bytes.isEmpty, bytes.count <= 64 else { return nil }
-    for byte in bytes {
-        guard isDigit(byte) || isLetter(byte) || byte == 0x2B || byte == 0x2D || byte == 0x2E || byte == Byte.underscore
-        else { return nil }
+    let lower = bytes.map { $0 | (isLetter($0) ? 0x20 : 0) }
+    var body = lower[...]
+    let signed = body.first == 0x2B || body.first == 0x2D
+    if signed { body = body.dropFirst() }
+    if body.elementsEqual("inf".utf8) || body.elementsEqual("infinity".utf8) {
+        return lower.first == 0x2D ? -.infinity : .infinity
     }
-    return Double(String(decoding: bytes, as: UTF8.self))
+    if body.elementsEqual("nan".utf8) { return signed ? nil : .nan }
+    // digits [. digits] [e [+-] digits], with at least one mantissa digit.
+    var index = body.startIndex
+    var mantissaDigits = 0
+    while index < body.endIndex, isDigit(body[index]) {
+        mantissaDigits += 1
+        index += 1
+    }
+    if index < body.endIndex, body[index] == 0x2E {
+        index += 1
+        while index < body.endIndex, isDigit(body[index]) {
+            mantissaDigits += 1
+            index += 1
+        }
+    }
+    guard mantissaDigits > 0 else { return nil }
+    if index < body.endIndex, body[index] == 0x65 {
+        index += 1
+        if index < body.endIndex, body[index] == 0x2B || body[index] == 0x2D { index += 1 }
+        let exponentStart = index
+        while index < body.endIndex, isDigit(body[index]) { index += 1 }
+        guard index > exponentStart else { return nil }
+    }
+    guard index == body.endIndex, let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite
+    else { return nil }
+    return value
 }
 
+/// Whether `bytes` is an integer that fits Int64, as Go's `strconv.ParseInt` requires of timestamps.
 private func isInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     guard !bytes.isEmpty, bytes.count <= 20 else { return false }
     var digits = bytes[...]
     if digits.first == 0x2D || digits.first == 0x2B { digits = digits.dropFirst() }
-    return !digits.isEmpty && digits.allSatisfy(isDigit)
+    return !digits.isEmpty && digits.allSatisfy(isDigit) && Int64(String(decoding: bytes, as: UTF8.self)) != nil
 }
 
 /// HELP text escapes only `\\` and `\n`; any other backslash is kept as written, as Prometheus does.

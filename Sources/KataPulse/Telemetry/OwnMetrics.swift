@@ -101,7 +101,8 @@ public enum OwnMetrics {
                 "kata_pulse_type_conflicts",
                 "Sandbox families left out of the snapshot because their TYPE disagrees with other sandboxes'.",
                 [Sample(name: "kata_pulse_type_conflicts", value: Double(typeConflicts))]))
-        return families.filter { !$0.samples.isEmpty }
+        // The histogram keeps kata-monitor's place; the kata_pulse_* families follow sorted by name.
+        return [families[0]] + families.dropFirst().filter { !$0.samples.isEmpty }.sorted { $0.name < $1.name }
     }
 
     private static func gauge(_ name: String, _ help: String, _ samples: [Sample]) -> MetricFamily {
