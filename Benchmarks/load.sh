@@ -19,8 +19,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-swift build -c "$BUILD" --product kata-pulse >/dev/null
-bin="$(swift build -c "$BUILD" --show-bin-path)/kata-pulse"
+flags=(-c "$BUILD")
+[ "$BUILD" = release ] && flags+=(--static-swift-stdlib)  # the release binary the README describes
+swift build "${flags[@]}" --product kata-pulse >/dev/null
+bin="$(swift build "${flags[@]}" --show-bin-path)/kata-pulse"
 
 "$bin" simulate --root "$work/sbs" --sandboxes "$SANDBOXES" --flavor mixed >"$work/sim.out" 2>"$work/sim.err" &
 pids+=($!)
@@ -28,7 +30,7 @@ for _ in $(seq 1 200); do
     [ "$(wc -l <"$work/sim.out")" -ge "$SANDBOXES" ] && break
     sleep 0.1
 done
-"$bin" --sandbox-root "$work/sbs" --listen-address "127.0.0.1:$PORT" --metrics-interval-secs 10 \
+"$bin" --sandbox-root "$work/sbs" --listen-address "127.0.0.1:$PORT" --metrics-interval-secs "${INTERVAL:-5}" \
     --runtime-endpoint none 2>"$work/agent.err" &
 agent=$!
 pids+=("$agent")
@@ -41,6 +43,13 @@ for _ in $(seq 1 300); do
 done
 curl -fsS "http://127.0.0.1:$PORT/sandboxes?format=json" | jq -e "all(.status == \"up\")" >/dev/null \
     || { echo "not every sandbox is up:" >&2; curl -fsS "http://127.0.0.1:$PORT/sandboxes?format=json" | jq -c ".[] | [.status, .last_error]" | sort | uniq -c >&2; tail -5 "$work/agent.err" >&2; exit 1; }
+
+# Wait for a full round over every sandbox (the first round may have run before discovery).
+for _ in $(seq 1 300); do
+    rounds=$(curl -fsS "http://127.0.0.1:$PORT/metrics?filter_family=kata_pulse_collection_rounds_total" | awk '!/^#/ {print $2}')
+    [ "${rounds:-0}" -ge 2 ] && break
+    sleep 0.1
+done
 
 plain=$(curl -fsS "http://127.0.0.1:$PORT/metrics" | wc -c)
 gz=$(curl -fsS -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT/metrics" | wc -c)

@@ -13,19 +13,6 @@ import Testing
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// A deterministic generator (SplitMix64) so that property checks never change between runs.
-    private struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// One value and how Go's `strconv.FormatFloat(v, 'g', -1, 64)` writes it.
     struct GoFloat: Sendable, CustomTestStringConvertible {
         var value: Double

@@ -4,19 +4,6 @@ import Testing
 @testable import KataPulse
 
 @Suite struct GzipTests {
-    /// A deterministic generator (SplitMix64) for reproducible pseudo-random input.
-    private struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Pseudo-random exposition-like text: compressible, but not trivially.
     private func pseudoRandomText(bytes count: Int, seed: UInt64) -> [UInt8] {
         var random = SplitMix64(state: seed)

@@ -3,19 +3,6 @@ import Testing
 @testable import KataPulse
 
 @Suite struct ParserFuzzTests {
-    /// A deterministic generator (SplitMix64): every run sees the same inputs.
-    private struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Bytes that matter to the text format, so random input reaches past the first token.
     private static let interestingBytes =
         Array("# HELPTYPE{}=\",\\\n\r\t _:az09.+-eEInfNaN".utf8) + [0x00, 0x80, 0xC3, 0xFF]

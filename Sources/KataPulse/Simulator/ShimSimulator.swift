@@ -129,15 +129,10 @@ public final class ShimSimulator: Sendable {
 
     /// A 64-hex-digit id like containerd's, stable for a seed and index.
     static func sandboxID(_ index: Int, seed: UInt64) -> String {
-        var state = seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15
+        var generator = SplitMix64(state: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         var hex = ""
         for _ in 0..<4 {
-            state = state &+ 0x9E37_79B9_7F4A_7C15
-            var mixed = state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-            mixed ^= mixed >> 31
-            let part = String(mixed, radix: 16)
+            let part = String(generator.next(), radix: 16)
             hex += String(repeating: "0", count: 16 - part.count) + part
         }
         return hex

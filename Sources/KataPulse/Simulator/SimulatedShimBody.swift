@@ -137,19 +137,6 @@ extension SimulatedShimBody {
 // MARK: - Randomness and time shapes
 
 extension SimulatedShimBody {
-    /// SplitMix64: tiny, fast and well mixed; used as a keyed hash so that no generator state is kept.
-    struct SplitMix64 {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var mixed = state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-            return mixed ^ (mixed >> 31)
-        }
-    }
-
     /// Seeded constants and time shapes for one render. A key names the quantity, so adding one never shifts
     /// the others.
     struct Dynamics {
