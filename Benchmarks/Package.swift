@@ -1,5 +1,10 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
+
+// SwiftPM names a path dependency after its folder, which is whatever the checkout is called.
+let kataPulsePackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent
 
 // Benchmarks live in their own package so that `swift build` / `swift test` of KataPulse do not build
 // the benchmark harness. Run: swift package --package-path Benchmarks benchmark
@@ -15,7 +20,7 @@ let package = Package(
             name: "ExpositionBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "KataPulse", package: "kata-pulse"),
+                .product(name: "KataPulse", package: kataPulsePackage),
             ],
             path: "Benchmarks/ExpositionBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

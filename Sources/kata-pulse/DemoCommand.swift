@@ -31,6 +31,8 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = makeLogger(level: configuration.logLevel)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let simulator = ShimSimulator(configuration: try simulation.configuration(root: root), group: group)
+        // Shims first, so the agent's first look finds every socket in place.
+        try await simulator.start()
         let agent = Agent(configuration: configuration, group: group, logger: logger) { address in
             let url: String =
                 switch address {
@@ -43,7 +45,10 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let result = await Result(catching: {
             try await agent.run(
-                logger: logger, extraServices: [SimulatorService(simulator: simulator, logger: logger, announce: false)]
+                logger: logger,
+                extraServices: [
+                    SimulatorService(simulator: simulator, logger: logger, announce: false, alreadyStarted: true)
+                ]
             )
         })
         try? await group.shutdownGracefully()

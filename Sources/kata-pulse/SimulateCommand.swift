@@ -79,14 +79,15 @@ struct SimulationOptions: ParsableArguments {
     }
 }
 
-/// Runs a simulator as a service: starts its shims, waits for shutdown, removes them.
+/// Runs a simulator as a service: starts its shims (unless already started), waits for shutdown, removes them.
 struct SimulatorService: Service {
     let simulator: ShimSimulator
     let logger: Logger
     let announce: Bool
+    var alreadyStarted = false
 
     func run() async throws {
-        let sandboxes = try await simulator.start()
+        let sandboxes = alreadyStarted ? simulator.sandboxes : try await simulator.start()
         if announce {
             for sandbox in sandboxes {
                 print(
@@ -95,12 +96,8 @@ struct SimulatorService: Service {
             }
         }
         logger.info("simulated shims serving", metadata: ["sandboxes": "\(sandboxes.count)"])
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                try? await Task.sleep(for: .seconds(1))
-            }
-        } onGracefulShutdown: {
-        }
+        // Returns on graceful shutdown, or throws on cancellation; either way the shims go away.
+        try? await gracefulShutdown()
         await simulator.stop()
     }
 }

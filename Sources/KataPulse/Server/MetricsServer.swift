@@ -55,12 +55,16 @@ public struct MetricsServer: Service {
             }
         }
         let server: NIOAsyncChannel<Connection, Never>
-        switch configuration.address {
-        case .tcp(let host, let port):
-            server = try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
-        case .unix(let path):
-            server = try await bootstrap.bind(
-                unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+        do {
+            switch configuration.address {
+            case .tcp(let host, let port):
+                server = try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
+            case .unix(let path):
+                server = try await bootstrap.bind(
+                    unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            }
+        } catch {
+            throw ListenError(address: configuration.address, underlying: "\(error)")
         }
         let bound: ListenAddress =
             switch (configuration.address, server.channel.localAddress?.port) {
@@ -148,4 +152,12 @@ private final class IdleConnectionCloser: ChannelInboundHandler {
             context.fireUserInboundEventTriggered(event)
         }
     }
+}
+
+/// The server could not listen on its address.
+public struct ListenError: Error, Sendable, CustomStringConvertible {
+    public var address: ListenAddress
+    public var underlying: String
+
+    public var description: String { "cannot listen on \(address): \(underlying)" }
 }
