@@ -12,9 +12,22 @@ import Testing
         let (simulator, sandboxes) = try await startSimulator(root: root, sandboxes: 3, faults: [(fault, 1)])
         let faulty = sandboxes[0].id
         let healthy = sandboxes.dropFirst().map(\.id)
+        let expected: ScrapeFailureReason? =
+            switch fault {
+            case .hang, .slow: .timeout
+            case .garbage: .parse
+            case .huge: .bodyTooLarge
+            case .reset: .read
+            case .status500: .httpStatus
+            case .bomb: .limit
+            case .conflict, .inject: nil
+            }
         let agent = try await RunningAgent.start(roots: [root])
+        // On a loaded machine a first attempt can time out instead; rounds repeat every 2 s.
         let collected = await agent.waitForSnapshot { snapshot in
             snapshot.sandboxes.count == 3 && snapshot.sandboxes.allSatisfy { $0.lastAttempt != nil }
+                && snapshot.sandbox(faulty)?.lastFailure == expected
+                && healthy.allSatisfy { snapshot.sandbox($0)?.isUp == true }
         }
         #expect(collected)
         let body = try await agent.get("/metrics").body
@@ -52,17 +65,8 @@ import Testing
             let up = try #require(families.first { $0.name == "kata_pulse_sandbox_up" })
             #expect(up.samples.first { $0.labels.contains(Label("sandbox_id", faulty)) }?.value == 0)
             let errors = try #require(families.first { $0.name == "kata_pulse_shim_scrape_errors_total" })
-            let expected: ScrapeFailureReason =
-                switch fault {
-                case .hang, .slow: .timeout
-                case .garbage: .parse
-                case .huge: .bodyTooLarge
-                case .reset: .read
-                case .status500: .httpStatus
-                case .bomb: .limit
-                case .conflict, .inject: .parse
-                }
-            #expect(errors.samples.first { $0.labels == [Label("reason", expected.rawValue)] }?.value ?? 0 >= 1)
+            let reason = try #require(expected)
+            #expect(errors.samples.first { $0.labels == [Label("reason", reason.rawValue)] }?.value ?? 0 >= 1)
         }
         for id in healthy { #expect(snapshot.sandbox(id)?.isUp == true) }
         await agent.stop()

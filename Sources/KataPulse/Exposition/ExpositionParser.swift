@@ -103,8 +103,10 @@ private struct ParseState {
     var helped: Set<String> = []
     var seriesCount = 0
     var lineNumber = 0
-    /// Label names are few and repeat on every line; interning them saves an allocation per label.
-    var internedNames: [[UInt8]: String] = [:]
+    /// Metric and label names are few and repeat on every line; interning them (looked up by a hash of
+    /// the bytes, so a hit allocates nothing) saves a String allocation per name.
+    var internedNames: [UInt64: [(bytes: [UInt8], name: String)]] = [:]
+    var internedCount = 0
 
     init(limits: ExpositionLimits) {
         self.limits = limits
@@ -256,7 +258,16 @@ private struct ParseState {
 
     /// Reads a quoted label value after its opening quote, unescaping `\\`, `\"` and `\n`.
     mutating func parseQuoted(_ cursor: inout Cursor) throws(ExpositionError) -> String {
-        var bytes: [UInt8] = []
+        let start = cursor.index
+        // Most values have no escapes: decode them straight from the input.
+        while !cursor.atEnd && cursor.peek != Byte.quote && cursor.peek != Byte.backslash { cursor.advance() }
+        guard !cursor.atEnd else { throw .syntax(lineNumber, "unterminated label value") }
+        if cursor.peek == Byte.quote {
+            let plain = cursor.slice(from: start)
+            cursor.advance()
+            return try labelValue(plain)
+        }
+        var bytes = Array(cursor.slice(from: start))
         var plainStart = cursor.index
         while true {
             guard !cursor.atEnd else { throw .syntax(lineNumber, "unterminated label value") }
@@ -282,6 +293,11 @@ private struct ParseState {
             }
             cursor.advance()
         }
+        return try bytes.withUnsafeBufferPointer { buffer throws(ExpositionError) in try labelValue(buffer) }
+    }
+
+    /// Checks the length of an unescaped label value and decodes it.
+    func labelValue(_ bytes: UnsafeBufferPointer<UInt8>) throws(ExpositionError) -> String {
         if bytes.count > limits.maxLabelValueLength {
             throw .limit(lineNumber, "label value longer than \(limits.maxLabelValueLength) bytes")
         }
@@ -301,10 +317,16 @@ private struct ParseState {
     }
 
     mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        let key = Array(bytes)
-        if let name = internedNames[key] { return name }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        if let bucket = internedNames[hash] {
+            for entry in bucket where entry.bytes.elementsEqual(bytes) { return entry.name }
+        }
         let name = String(decoding: bytes, as: UTF8.self)
-        if internedNames.count < 4_096 { internedNames[key] = name }
+        if internedCount < 4_096 {
+            internedNames[hash, default: []].append((Array(bytes), name))
+            internedCount += 1
+        }
         return name
     }
 
@@ -367,39 +389,47 @@ private struct ParseState {
 /// finite literals that overflow to infinity are rejected, as Prometheus rejects them.
 func parseValue(_ bytes: some Collection<UInt8>) -> Double? {
     guard !bytes.isEmpty, bytes.count <= 64 else { return nil }
-    let lower = bytes.map { $0 | (isLetter($0) ? 0x20 : 0) }
-    var body = lower[...]
-    let signed = body.first == 0x2B || body.first == 0x2D
+    var body = bytes[...]
+    let negative = body.first == 0x2D
+    let signed = negative || body.first == 0x2B
     if signed { body = body.dropFirst() }
-    if body.elementsEqual("inf".utf8) || body.elementsEqual("infinity".utf8) {
-        return lower.first == 0x2D ? -.infinity : .infinity
+    if let first = body.first, isLetter(first) {
+        if equalsIgnoringCase(body, "inf") || equalsIgnoringCase(body, "infinity") {
+            return negative ? -.infinity : .infinity
+        }
+        return !signed && equalsIgnoringCase(body, "nan") ? .nan : nil
     }
-    if body.elementsEqual("nan".utf8) { return signed ? nil : .nan }
     // digits [. digits] [e [+-] digits], with at least one mantissa digit.
     var index = body.startIndex
     var mantissaDigits = 0
     while index < body.endIndex, isDigit(body[index]) {
         mantissaDigits += 1
-        index += 1
+        body.formIndex(after: &index)
     }
     if index < body.endIndex, body[index] == 0x2E {
-        index += 1
+        body.formIndex(after: &index)
         while index < body.endIndex, isDigit(body[index]) {
             mantissaDigits += 1
-            index += 1
+            body.formIndex(after: &index)
         }
     }
     guard mantissaDigits > 0 else { return nil }
-    if index < body.endIndex, body[index] == 0x65 {
-        index += 1
-        if index < body.endIndex, body[index] == 0x2B || body[index] == 0x2D { index += 1 }
+    if index < body.endIndex, body[index] | 0x20 == 0x65 {
+        body.formIndex(after: &index)
+        if index < body.endIndex, body[index] == 0x2B || body[index] == 0x2D { body.formIndex(after: &index) }
         let exponentStart = index
-        while index < body.endIndex, isDigit(body[index]) { index += 1 }
+        while index < body.endIndex, isDigit(body[index]) { body.formIndex(after: &index) }
         guard index > exponentStart else { return nil }
     }
     guard index == body.endIndex, let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite
     else { return nil }
     return value
+}
+
+private func equalsIgnoringCase(_ bytes: some Collection<UInt8>, _ word: StaticString) -> Bool {
+    word.withUTF8Buffer { expected in
+        bytes.count == expected.count && zip(bytes, expected).allSatisfy { $0 | 0x20 == $1 }
+    }
 }
 
 /// Whether `bytes` is an integer that fits Int64, as Go's `strconv.ParseInt` requires of timestamps.

@@ -49,7 +49,7 @@ public enum Relabeler {
         var result: [MetricFamily] = []
         result.reserveCapacity(families.count)
         var seenFamilies: Set<String> = []
-        var seenSeries: Set<String> = []
+        var seenSeries: Set<SeriesIdentity> = []
         var duplicates = 0
         var reserved = 0
         for family in families {
@@ -78,7 +78,7 @@ public enum Relabeler {
                 labels.append(contentsOf: appended)
                 if let last { labels.append(last) }
                 let relabelled = Sample(name: renamed(sample.name), labels: labels, value: sample.value)
-                guard seenSeries.insert(seriesKey(relabelled)).inserted else {
+                guard seenSeries.insert(SeriesIdentity(sample: relabelled)).inserted else {
                     duplicates += 1
                     continue
                 }
@@ -104,14 +104,30 @@ public enum Relabeler {
         }
     }
 
-    /// A canonical identity of a series: its name and its labels sorted by name.
-    static func seriesKey(_ sample: Sample) -> String {
-        // Length-prefixed, so no label value (which may hold any byte) can forge a separator.
-        var key = sample.name
-        for label in sample.labels.sorted(by: { $0.name < $1.name }) {
-            key += "|\(label.name)=\(label.value.utf8.count):"
-            key += label.value
+}
+
+/// A series' identity for de-duplication: its name and its set of labels, whatever their order.
+///
+/// Hashing combines the labels order-independently and equality compares them as sets (a sample's
+/// label names are unique), so no sorted copy or string key is built per sample.
+struct SeriesIdentity: Hashable {
+    let sample: Sample
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(sample.name)
+        hasher.combine(sample.labels.count)
+        var combined = 0
+        for label in sample.labels {
+            var labelHasher = Hasher()
+            labelHasher.combine(label.name)
+            labelHasher.combine(label.value)
+            combined &+= labelHasher.finalize()
         }
-        return key
+        hasher.combine(combined)
+    }
+
+    static func == (lhs: SeriesIdentity, rhs: SeriesIdentity) -> Bool {
+        lhs.sample.name == rhs.sample.name && lhs.sample.labels.count == rhs.sample.labels.count
+            && lhs.sample.labels.allSatisfy { rhs.sample.labels.contains($0) }
     }
 }

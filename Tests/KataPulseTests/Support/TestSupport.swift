@@ -143,7 +143,13 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// Every series in a body: name and sorted labels, for uniqueness checks.
 func seriesKeys(_ families: [MetricFamily]) -> [String] {
-    families.flatMap { family in family.samples.map { Relabeler.seriesKey($0) } }
+    families.flatMap { family in
+        family.samples.map { sample in
+            sample.labels.sorted { $0.name < $1.name }.reduce(sample.name) { key, label in
+                key + "|\(label.name)=\(label.value.utf8.count):\(label.value)"
+            }
+        }
+    }
 }
 
 /// A simulator serving under `root`, stopped by `stop()`.
