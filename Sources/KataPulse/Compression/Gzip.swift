@@ -16,10 +16,13 @@ public struct DeflateSegment: Sendable {
     public let isFinal: Bool
 
     /// Compresses `data`; `isFinal` segments end the stream, others end on a full flush.
-    public init(compressing data: [UInt8], isFinal: Bool, level: Int32 = Z_DEFAULT_COMPRESSION) {
+    ///
+    /// `small` trades ratio for a compressor state of a few KiB instead of ~256 KiB, for the few hundred
+    /// bytes compressed per request.
+    public init(compressing data: [UInt8], isFinal: Bool, level: Int32 = Z_DEFAULT_COMPRESSION, small: Bool = false) {
         var stream = z_stream()
-        // windowBits -15: raw DEFLATE; memLevel 8 as zlib's default.
-        let initResult = katapulse_deflateInit2(&stream, level, -15)
+        // Negative windowBits: raw DEFLATE. 15/8 are zlib's defaults; 9/1 its smallest.
+        let initResult = katapulse_deflateInit2(&stream, level, small ? -9 : -15, small ? 1 : 8)
         precondition(initResult == Z_OK, "deflateInit2 failed: \(initResult)")
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))) + 16)
@@ -48,21 +51,32 @@ public struct DeflateSegment: Sendable {
 
 /// gzip framing (RFC 1952) around DEFLATE segments, and a one-shot decompressor for tests and clients.
 public enum Gzip {
-    private static let header: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]
+    /// The 10-byte gzip member header (no name, no timestamp, OS unknown/Unix).
+    public static let header: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]
 
     /// One gzip member holding `segments` in order; the last one must be final.
     public static func member(_ segments: [DeflateSegment]) -> [UInt8] {
-        precondition(segments.last?.isFinal == true, "the last DEFLATE segment must be final")
         var out = header
         out.reserveCapacity(header.count + segments.reduce(0) { $0 + $1.bytes.count } + 8)
+        for segment in segments { out.append(contentsOf: segment.bytes) }
+        out.append(contentsOf: trailer(segments))
+        return out
+    }
+
+    /// The 8-byte trailer closing a member made of `segments`: their combined CRC-32 and length.
+    ///
+    /// `header`, each segment's bytes, then this trailer, sent as separate buffers, make one member
+    /// without copying a cached segment.
+    public static func trailer(_ segments: [DeflateSegment]) -> [UInt8] {
+        precondition(segments.last?.isFinal == true, "the last DEFLATE segment must be final")
         var crc: UInt32 = 0
         var length = 0
         for (index, segment) in segments.enumerated() {
-            out.append(contentsOf: segment.bytes)
             crc =
                 index == 0 ? segment.crc : UInt32(crc32_combine(uLong(crc), uLong(segment.crc), off_t(segment.length)))
             length &+= segment.length
         }
+        var out: [UInt8] = []
         appendLittleEndian(crc, to: &out)
         appendLittleEndian(UInt32(truncatingIfNeeded: length), to: &out)
         return out

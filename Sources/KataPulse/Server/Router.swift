@@ -105,10 +105,14 @@ public struct Router: Sendable {
         }
         let prefix = ExpositionRenderer.render(prefixFamilies)
         if request.acceptsGzip {
-            let head = DeflateSegment(compressing: prefix, isFinal: false)
-            let member = Gzip.member([head, snapshot.deflatedBody])
+            // One gzip member: header, this request's few lines, the body compressed once per round, trailer.
+            let head = DeflateSegment(compressing: prefix, isFinal: false, small: true)
             return HTTPResponse(
-                status: 200, headers: [contentType, ("Content-Encoding", "gzip")], body: [ByteBuffer(bytes: member)])
+                status: 200, headers: [contentType, ("Content-Encoding", "gzip")],
+                body: [
+                    ByteBuffer(bytes: Gzip.header + head.bytes), snapshot.deflatedBuffer,
+                    ByteBuffer(bytes: Gzip.trailer([head, snapshot.deflatedBody])),
+                ])
         }
         return HTTPResponse(
             status: 200, headers: [contentType], body: [ByteBuffer(bytes: prefix), snapshot.bodyBuffer])
