@@ -25,10 +25,13 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // glibc's malloc_trim: returns a round's freed memory to the kernel.
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "KataPulse",
             dependencies: [
                 "CZlib",
+                "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

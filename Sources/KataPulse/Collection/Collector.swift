@@ -1,3 +1,4 @@
+import CMalloc
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -105,6 +106,11 @@ public actor Collector: Service {
             statistics.lastRoundEnd = now
         }
         publish()
+        if isRound {
+            // A round parses every body at once and frees it all; hand the freed pages back to the
+            // kernel so the resident size reflects the snapshot, not the round's peak.
+            malloc_trim(0)
+        }
     }
 
     private func record(_ result: CollectionResult, at now: Double) {
