@@ -60,6 +60,24 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "Seconds between full rescans of the sandbox roots. (env: KATA_PULSE_RESCAN_INTERVAL; default: 30)")
     var rescanIntervalSecs: String?
 
+    @Option(
+        help:
+            "Series to publish: kata (kata-monitor's), cadvisor (container_* for Kata pods) or kata,cadvisor. (env: KATA_PULSE_EXPOSITION; default: kata,cadvisor)"
+    )
+    var exposition: String?
+
+    @Option(
+        help:
+            "Label the VM as a pseudo-container of this name in cAdvisor series (container and image labels). (env: KATA_PULSE_CADVISOR_VM_CONTAINER; default: none, pod-level shape)"
+    )
+    var cadvisorVMContainer: String?
+
+    @Option(
+        help:
+            "Guest disks left out of container_fs_* (regular expression over the whole disk name). (env: KATA_PULSE_CADVISOR_DISK_EXCLUDE; default: partitions, loop, ram, fd, sr, zram, nbd, dm)"
+    )
+    var cadvisorDiskExclude: String?
+
     /// Resolves flags, environment and defaults into a configuration; a bad value names its flag.
     func resolve(environment: [String: String], defaults: AgentConfiguration = AgentConfiguration()) throws(UsageError)
         -> AgentConfiguration
@@ -134,6 +152,28 @@ struct AgentOptions: ParsableArguments {
             rescanIntervalSecs, "--rescan-interval-secs", "KATA_PULSE_RESCAN_INTERVAL", environment, 1...86_400)
         {
             configuration.rescanInterval = .seconds(seconds)
+        }
+        if let text = value(exposition, "KATA_PULSE_EXPOSITION", environment) {
+            guard let set = ExpositionSet(parsing: text.value) else {
+                throw UsageError(
+                    description:
+                        "invalid value '\(text.value)' for \(text.source("--exposition")): expected kata, cadvisor or kata,cadvisor"
+                )
+            }
+            configuration.exposition = set
+        }
+        if let text = value(cadvisorVMContainer, "KATA_PULSE_CADVISOR_VM_CONTAINER", environment) {
+            configuration.cadvisorVMContainer = text.value
+        }
+        if let text = value(cadvisorDiskExclude, "KATA_PULSE_CADVISOR_DISK_EXCLUDE", environment) {
+            do {
+                configuration.disks = try DiskFilter(excluding: text.value)
+            } catch {
+                throw UsageError(
+                    description:
+                        "invalid value '\(text.value)' for \(text.source("--cadvisor-disk-exclude")): not a regular expression: \(error)"
+                )
+            }
         }
         return configuration
     }

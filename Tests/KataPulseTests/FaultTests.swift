@@ -39,11 +39,16 @@ import Testing
         // Healthy sandboxes: every sample of theirs is in the merged output.
         for id in healthy {
             let own = try ExpositionParser().parse(try await agent.get("/metrics?sandbox=\(id)").body)
-            let ownCount = own.reduce(0) { $0 + $1.samples.count }
+            // Its kata-monitor series (the container_* ones carry id, not sandbox_id).
+            let ownCount = own.flatMap(\.samples).filter { $0.label("sandbox_id") == id }.count
             let merged = families.filter { !$0.name.hasPrefix("kata_pulse_") }.flatMap(\.samples)
                 .filter { $0.labels.contains(Label("sandbox_id", id)) }.count
             #expect(ownCount > 500)
             #expect(merged == ownCount, "sandbox \(id) lost samples in the merged output")
+            let ownContainer = own.flatMap(\.samples).filter { $0.label("id") == "/kata/\(id)" }.count
+            let mergedContainer = families.flatMap(\.samples).filter { $0.label("id") == "/kata/\(id)" }.count
+            #expect(ownContainer > 30)
+            #expect(mergedContainer == ownContainer, "sandbox \(id) lost cAdvisor samples")
         }
 
         let snapshot = agent.agent.store.snapshot

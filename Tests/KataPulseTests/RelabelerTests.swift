@@ -173,7 +173,7 @@ import Testing
         #expect(result.families.map(\.name) == ["kata_monitoring", "ok"])
         #expect(result.reservedFamilySamples == 3)
         #expect(result.duplicateSeries == 0)
-        #expect(Relabeler.reservedPrefixes == ["kata_monitor_", "kata_pulse_"])
+        #expect(Relabeler.reservedPrefixes == ["kata_monitor_", "kata_pulse_", "container_"])
     }
 
     @Test func shimEmittingBothGoAndRenamedFamiliesEndsWithOne() throws {

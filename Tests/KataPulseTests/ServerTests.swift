@@ -180,3 +180,30 @@ import Testing
         }
     }
 }
+
+/// `--exposition`: kata-monitor's families, cAdvisor's, or both, always with the agent's own.
+@Suite struct ExpositionSelectionTests {
+    @Test(arguments: [ExpositionSet.all, .kata, .cadvisor])
+    func publishesTheSelectedSeries(exposition: ExpositionSet) async throws {
+        let tmp = TemporaryDirectory()
+        let root = tmp.subdirectory("sbs")
+        let (simulator, sandboxes) = try await startSimulator(root: root, sandboxes: 2, flavor: .mixed)
+        let agent = try await RunningAgent.start(roots: [root]) { $0.exposition = exposition }
+        #expect(await agent.waitForSnapshot { $0.sandboxes.count == 2 && $0.sandboxes.allSatisfy(\.isUp) })
+        let families = try ExpositionParser().parse(try await agent.get("/metrics").body)
+        let names = Set(families.map(\.name))
+        #expect(names.contains("kata_monitor_scrape_count") && names.contains("kata_pulse_sandbox_up"))
+        #expect(names.contains("kata_guest_meminfo") == exposition.contains(.kata))
+        #expect(names.contains("container_memory_working_set_bytes") == exposition.contains(.cadvisor))
+        if exposition.contains(.cadvisor) {
+            let workingSet = try #require(families.first { $0.name == "container_memory_working_set_bytes" })
+            #expect(Set(workingSet.samples.compactMap { $0.label("id") }) == Set(sandboxes.map { "/kata/\($0.id)" }))
+            #expect(workingSet.samples.allSatisfy { $0.label("sandbox_id") == nil })
+            #expect(workingSet.type == .gauge)
+        }
+        let keys = seriesKeys(families)
+        #expect(Set(keys).count == keys.count)
+        await agent.stop()
+        await simulator.stop()
+    }
+}

@@ -263,3 +263,177 @@ func simulatedShimBodyInjectIsEscaped(flavor: ShimFlavor) throws {
         #expect(error.kind == .syntax)
     }
 }
+
+// MARK: - Ground truth
+
+/// The guest's CPU usage in seconds as the agent derives it (Go-shim semantics): user + nice + system + irq +
+/// softirq of the `total` row, in ms.
+private func guestCPUUsageSeconds(_ families: [MetricFamily]) throws -> Double {
+    var millis = 0.0
+    for item in ["user", "nice", "system", "irq", "softirq"] {
+        millis += try #require(value(families, "kata_guest_cpu_time", ["cpu": "total", "item": item]))
+    }
+    return millis / 1000
+}
+
+/// cAdvisor's working set from guest meminfo: max(0, (mem_total − mem_free) − inactive_file).
+private func guestWorkingSet(_ families: [MetricFamily]) throws -> Double {
+    let total = try #require(value(families, "kata_guest_meminfo", ["item": "mem_total"]))
+    let free = try #require(value(families, "kata_guest_meminfo", ["item": "mem_free"]))
+    let inactiveFile = try #require(value(families, "kata_guest_meminfo", ["item": "inactive_file"]))
+    return max(0, (total - free) - inactiveFile)
+}
+
+/// One netdev item summed over the guest's interfaces but `lo`.
+private func guestNetwork(_ families: [MetricFamily], _ item: String) throws -> Double {
+    let netdev = try #require(family(families, "kata_guest_netdev_stat"))
+    var sum = 0.0
+    var interfaces = 0
+    for sample in netdev.samples {
+        let labels = Dictionary(uniqueKeysWithValues: sample.labels.map { ($0.name, $0.value) })
+        guard labels["item"] == item, let interface = labels["interface"], interface != "lo" else { continue }
+        sum += sample.value
+        interfaces += 1
+    }
+    #expect(interfaces > 0)
+    return sum
+}
+
+private func relativeError(_ actual: Double, _ expected: Double) -> Double {
+    abs(actual - expected) / abs(expected)
+}
+
+/// The three body kinds that carry guest families.
+private func bodies(_ body: SimulatedShimBody, elapsed: Double) -> [(String, [UInt8])] {
+    [
+        ("render", body.render(elapsed: elapsed)), ("conflict", body.conflictBody(elapsed: elapsed)),
+        ("inject", body.injectBody(elapsed: elapsed)),
+    ]
+}
+
+@Test(arguments: ShimFlavor.allCases)
+func simulatedShimBodyFollowsGroundTruth(flavor: ShimFlavor) throws {
+    for seed: UInt64 in [0, 1, 2, 3, 4, 7, 42, 0xDEAD_BEEF] {
+        let body = SimulatedShimBody(sandboxID: "sb1", flavor: flavor, seed: seed)
+        let truth = body.groundTruth
+        for ((kind, early), (_, late)) in zip(bodies(body, elapsed: 100), bodies(body, elapsed: 160)) {
+            let before = try parse(early)
+            let after = try parse(late)
+            let context = "seed \(seed) \(kind)"
+
+            let cores = (try guestCPUUsageSeconds(after) - guestCPUUsageSeconds(before)) / 60
+            #expect(relativeError(cores, truth.cpuCores) < 1e-6, "\(context): \(cores) cores")
+
+            #expect(try guestWorkingSet(before) == truth.workingSetBytes, "\(context)")
+            #expect(try guestWorkingSet(after) == truth.workingSetBytes, "\(context)")
+
+            let receive = (try guestNetwork(after, "recv_bytes") - guestNetwork(before, "recv_bytes")) / 60
+            #expect(relativeError(receive, truth.networkReceiveBytesPerSecond) < 1e-3, "\(context): \(receive) B/s")
+            let transmit = (try guestNetwork(after, "sent_bytes") - guestNetwork(before, "sent_bytes")) / 60
+            #expect(
+                relativeError(transmit, truth.networkTransmitBytesPerSecond) < 1e-3, "\(context): \(transmit) B/s")
+        }
+    }
+}
+
+@Test(arguments: ShimFlavor.allCases)
+func simulatedShimBodyWorkingSetHoldsAtAllTimes(flavor: ShimFlavor) throws {
+    for seed: UInt64 in 0..<8 {
+        let body = SimulatedShimBody(sandboxID: "sb1", flavor: flavor, seed: seed)
+        for elapsed in [0.0, 0.5, 7.25, 100, 160, 901.5, 3_600, 86_400] {
+            let families = try parse(body.render(elapsed: elapsed))
+            #expect(try guestWorkingSet(families) == body.groundTruth.workingSetBytes, "seed \(seed) at \(elapsed)")
+            let free = try #require(value(families, "kata_guest_meminfo", ["item": "mem_free"]))
+            #expect(free > 0)
+            #expect(try #require(value(families, "kata_guest_meminfo", ["item": "anon_pages"])) > 20e6)
+        }
+    }
+}
+
+/// Guest CPU and network figures are gauges in the exposition but counters in the guest: they never go back,
+/// even between renders a few milliseconds apart, and the per-CPU rows add up to `total`.
+@Test(arguments: ShimFlavor.allCases)
+func simulatedShimBodyGuestCountersDoNotDecrease(flavor: ShimFlavor) throws {
+    func counters(_ families: [MetricFamily]) -> [String: Double] {
+        var values: [String: Double] = [:]
+        for name in ["kata_guest_cpu_time", "kata_guest_netdev_stat"] {
+            for sample in family(families, name)?.samples ?? [] { values[seriesKey(sample)] = sample.value }
+        }
+        return values
+    }
+    for seed: UInt64 in 0..<4 {
+        let body = SimulatedShimBody(sandboxID: "sb1", flavor: flavor, seed: seed)
+        // Renders a few ms apart around 100 s (ticks are 10 ms), around boot, and far apart.
+        var times: [Double] = (0..<12).map { 0.15 * Double($0) }
+        times += (0..<36).map { 99 + Double($0) * 0.0037 }
+        times += [600, 3_600]
+        var previous: [String: Double] = [:]
+        for elapsed in times {
+            let families = try parse(body.render(elapsed: elapsed))
+            let current = counters(families)
+            for (key, before) in previous {
+                let after = try #require(current[key])
+                #expect(after >= before, "seed \(seed) at \(elapsed): \(key) went from \(before) to \(after)")
+            }
+            previous = current
+
+            // Rows by cpu label, then item.
+            var rows: [String: [String: Double]] = [:]
+            for sample in family(families, "kata_guest_cpu_time")?.samples ?? [] {
+                let labels = Dictionary(uniqueKeysWithValues: sample.labels.map { ($0.name, $0.value) })
+                rows[labels["cpu"] ?? "", default: [:]][labels["item"] ?? ""] = sample.value
+            }
+            let cpus = 1 + Int(seed % 4)
+            #expect(rows.count == cpus + 1)
+            for item in SimulatedShimBody.Tables.cpuTime.names {
+                let sum = (0..<cpus).reduce(0.0) { $0 + (rows[String($1)]?[item] ?? .nan) }
+                #expect(rows["total"]?[item] == sum, "seed \(seed) at \(elapsed): \(item)")
+            }
+        }
+    }
+}
+
+@Test func simulatedShimBodyGroundTruthRanges() {
+    var truths: [SimulatedGroundTruth] = []
+    for seed: UInt64 in 0..<64 {
+        let body = SimulatedShimBody(sandboxID: "sb1", flavor: .go, seed: seed)
+        let truth = body.groundTruth
+        #expect(truth == SimulatedShimBody(sandboxID: "other", flavor: .rust, seed: seed).groundTruth)
+        #expect((0.05...1.5).contains(truth.cpuCores) && truth.cpuCores < Double(body.guestCPUs), "seed \(seed)")
+        #expect((truth.cpuCores * 100).rounded() / 100 == truth.cpuCores)
+        #expect((100 * 1_048_576...1_536 * 1_048_576).contains(truth.workingSetBytes), "seed \(seed)")
+        #expect(truth.workingSetBytes.truncatingRemainder(dividingBy: 1_048_576) == 0)
+        #expect((10_000...5_000_000).contains(truth.networkReceiveBytesPerSecond), "seed \(seed)")
+        #expect(truth.networkTransmitBytesPerSecond > 0)
+        #expect(truth.networkTransmitBytesPerSecond != truth.networkReceiveBytesPerSecond)
+        truths.append(truth)
+    }
+    // Different seeds, different sandboxes: no two truths are equal, and the figures spread out.
+    for (index, truth) in truths.enumerated() {
+        #expect(!truths[(index + 1)...].contains(truth), "seed \(index)")
+    }
+    #expect(Set(truths.map(\.cpuCores)).count >= 30)
+    #expect(Set(truths.map(\.workingSetBytes)).count >= 60)
+    #expect(Set(truths.map(\.networkReceiveBytesPerSecond)).count >= 60)
+    #expect(truths.contains { $0.networkTransmitBytesPerSecond > $0.networkReceiveBytesPerSecond })
+    #expect(truths.contains { $0.networkTransmitBytesPerSecond < $0.networkReceiveBytesPerSecond })
+}
+
+/// The table in `groundTruth`'s documentation, which the README cites.
+@Test func simulatedShimBodyDocumentedGroundTruth() {
+    let documented: [(UInt64, Double, Double, Double, Double)] = [
+        (1, 0.06, 951, 88_500, 191_000),
+        (2, 0.37, 246, 15_300, 6_250),
+        (3, 0.16, 867, 129_000, 358_000),
+        (4, 0.05, 990, 2_510_000, 605_000),
+        (5, 0.10, 1297, 19_300, 57_500),
+    ]
+    for (seed, cores, mebibytes, receive, transmit) in documented {
+        let truth = SimulatedShimBody(sandboxID: "sb1", flavor: .go, seed: seed).groundTruth
+        #expect(
+            truth
+                == SimulatedGroundTruth(
+                    cpuCores: cores, workingSetBytes: mebibytes * 1_048_576, networkReceiveBytesPerSecond: receive,
+                    networkTransmitBytesPerSecond: transmit), "seed \(seed)")
+    }
+}

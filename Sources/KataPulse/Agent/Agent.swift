@@ -29,7 +29,9 @@ public struct Agent: Sendable {
         self.collector = Collector(
             configuration: .init(
                 roots: configuration.sandboxRoots, interval: configuration.metricsInterval,
-                concurrency: configuration.shimConcurrency, limits: configuration.limits),
+                concurrency: configuration.shimConcurrency, limits: configuration.limits,
+                exposition: configuration.exposition, disks: configuration.disks,
+                vmContainer: configuration.cadvisorVMContainer),
             changes: registry.changes, client: client, store: store, logger: logger)
         self.server = MetricsServer(
             configuration: .init(address: configuration.listenAddress),

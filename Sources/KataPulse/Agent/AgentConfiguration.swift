@@ -14,6 +14,12 @@ public struct AgentConfiguration: Sendable {
     public var maxBodySize: Int
     public var limits: ExpositionLimits
     public var rescanInterval: Duration
+    /// Which series are published.
+    public var exposition: ExpositionSet
+    /// Guest disks excluded from `container_fs_*`.
+    public var disks: DiskFilter
+    /// Labels the VM as a pseudo-container of this name in cAdvisor series.
+    public var cadvisorVMContainer: String?
 
     public static let defaultSandboxRoots = ["/run/vc/sbs", "/run/kata"]
 
@@ -27,7 +33,10 @@ public struct AgentConfiguration: Sendable {
         shimConcurrency: Int = 16,
         maxBodySize: Int = ShimClient.defaultMaxBodySize,
         limits: ExpositionLimits = .default,
-        rescanInterval: Duration = .seconds(30)
+        rescanInterval: Duration = .seconds(30),
+        exposition: ExpositionSet = .all,
+        disks: DiskFilter = try! DiskFilter(),
+        cadvisorVMContainer: String? = nil
     ) {
         self.listenAddress = listenAddress
         self.runtimeEndpoint = runtimeEndpoint
@@ -39,6 +48,9 @@ public struct AgentConfiguration: Sendable {
         self.maxBodySize = maxBodySize
         self.limits = limits
         self.rescanInterval = rescanInterval
+        self.exposition = exposition
+        self.disks = disks
+        self.cadvisorVMContainer = cadvisorVMContainer
     }
 
     /// Parses a `--runtime-endpoint` value: `/path`, `unix:///path`, `unix:/path`, or `none`.

@@ -17,16 +17,26 @@ public actor Collector: Service {
         public var limits: ExpositionLimits
         /// How long after a sandbox appears it is first collected (its socket appears after its directory).
         public var newSandboxDelay: Duration
+        /// Which series each sandbox contributes.
+        public var exposition: ExpositionSet
+        /// Guest disks reported as `container_fs_*`.
+        public var disks: DiskFilter
+        /// The pseudo-container name for the VM in cAdvisor series, if any.
+        public var vmContainer: String?
 
         public init(
             roots: [String], interval: Duration, concurrency: Int = 16, limits: ExpositionLimits = .default,
-            newSandboxDelay: Duration = .milliseconds(300)
+            newSandboxDelay: Duration = .milliseconds(300), exposition: ExpositionSet = .all,
+            disks: DiskFilter = try! DiskFilter(), vmContainer: String? = nil
         ) {
             self.roots = roots
             self.interval = interval
             self.concurrency = max(1, concurrency)
             self.limits = limits
             self.newSandboxDelay = newSandboxDelay
+            self.exposition = exposition
+            self.disks = disks
+            self.vmContainer = vmContainer
         }
     }
 
@@ -94,8 +104,7 @@ public actor Collector: Service {
         let targets = (ids ?? Array(records.keys)).compactMap { records[$0] }
         let started = ContinuousClock.now
         let results = await Self.fetchAll(
-            targets.map { ($0.id, $0.labels) }, roots: configuration.roots, client: client,
-            parser: ExpositionParser(limits: configuration.limits), concurrency: configuration.concurrency)
+            targets.map { ($0.id, $0.labels) }, configuration: configuration, client: client)
         // A round cut short by shutdown is not a failure of the shims.
         guard !Task.isCancelled else { return }
         let now = UnixTime.now()
@@ -170,10 +179,9 @@ public actor Collector: Service {
         var reservedFamilySamples: Int
     }
 
-    /// Fetches, parses, relabels and renders every target, at most `concurrency` at a time.
+    /// Fetches, parses, maps and renders every target, at most `concurrency` at a time.
     static func fetchAll(
-        _ targets: [(String, SandboxLabels)], roots: [String], client: ShimClient, parser: ExpositionParser,
-        concurrency: Int
+        _ targets: [(String, SandboxLabels)], configuration: Configuration, client: ShimClient
     ) async -> [CollectionResult] {
         await withTaskGroup(of: CollectionResult.self) { group in
             var results: [CollectionResult] = []
@@ -181,9 +189,9 @@ public actor Collector: Service {
             var pending = targets[...]
             func startNext() {
                 guard let (id, labels) = pending.popFirst() else { return }
-                group.addTask { await collectOne(id, labels: labels, roots: roots, client: client, parser: parser) }
+                group.addTask { await collectOne(id, labels: labels, configuration: configuration, client: client) }
             }
-            for _ in 0..<concurrency { startNext() }
+            for _ in 0..<configuration.concurrency { startNext() }
             while let result = await group.next() {
                 results.append(result)
                 startNext()
@@ -193,10 +201,11 @@ public actor Collector: Service {
     }
 
     static func collectOne(
-        _ id: String, labels: SandboxLabels, roots: [String], client: ShimClient, parser: ExpositionParser
+        _ id: String, labels: SandboxLabels, configuration: Configuration, client: ShimClient
     ) async -> CollectionResult {
-        guard let socketPath = ShimSocketLocator.locate(sandboxID: id, roots: roots) else {
-            let tried = roots.map { ShimSocketLocator.socketPath(root: $0, sandboxID: id) }.joined(separator: ", ")
+        guard let socketPath = ShimSocketLocator.locate(sandboxID: id, roots: configuration.roots) else {
+            let tried = configuration.roots.map { ShimSocketLocator.socketPath(root: $0, sandboxID: id) }
+                .joined(separator: ", ")
             return CollectionResult(
                 id: id, socketPath: nil, fetchMilliseconds: nil,
                 outcome: .failure(ShimError(reason: .noSocket, message: "no shim socket at \(tried)")))
@@ -211,22 +220,34 @@ public actor Collector: Service {
                 outcome: .failure(error))
         }
         let milliseconds = (ContinuousClock.now - started).milliseconds
+        let families: [MetricFamily]
         do {
-            let families = try parser.parse(body)
-            let relabelled = Relabeler.relabel(families, with: labels)
-            return CollectionResult(
-                id: id, socketPath: socketPath, fetchMilliseconds: milliseconds,
-                outcome: .success(
-                    RenderedSandbox(id: id, families: relabelled.families),
-                    RelabelResultCounts(
-                        duplicateSeries: relabelled.duplicateSeries,
-                        reservedFamilySamples: relabelled.reservedFamilySamples)))
+            families = try ExpositionParser(limits: configuration.limits).parse(body)
         } catch {
             return CollectionResult(
                 id: id, socketPath: socketPath, fetchMilliseconds: milliseconds,
                 outcome: .failure(
                     ShimError(reason: error.kind == .limit ? .limit : .parse, message: "body rejected: \(error)")))
         }
+        var published: [MetricFamily] = []
+        var counts = RelabelResultCounts(duplicateSeries: 0, reservedFamilySamples: 0)
+        if configuration.exposition.contains(.kata) {
+            let relabelled = Relabeler.relabel(families, with: labels)
+            published = relabelled.families
+            counts = RelabelResultCounts(
+                duplicateSeries: relabelled.duplicateSeries, reservedFamilySamples: relabelled.reservedFamilySamples)
+        }
+        if configuration.exposition.contains(.cadvisor) {
+            let identity = CadvisorIdentity(
+                sandboxID: id, namespace: labels.criNamespace, pod: labels.criName,
+                vmContainer: configuration.vmContainer)
+            published += CadvisorMapper.map(
+                families, identity: identity, disks: configuration.disks, now: UnixTime.now())
+            published.sort { $0.name < $1.name }
+        }
+        return CollectionResult(
+            id: id, socketPath: socketPath, fetchMilliseconds: milliseconds,
+            outcome: .success(RenderedSandbox(id: id, families: published), counts))
     }
 }
 

@@ -41,8 +41,8 @@ public struct RelabelResult: Sendable, Equatable {
 /// - labels named `__*` are dropped; duplicate series are dropped (first wins);
 /// - families that would collide with the agent's own (`kata_monitor_*`, `kata_pulse_*`) are dropped.
 public enum Relabeler {
-    /// Family name prefixes only the agent itself may emit.
-    public static let reservedPrefixes = ["kata_monitor_", "kata_pulse_"]
+    /// Family name prefixes only the agent itself may emit (its own families and the cAdvisor mapping's).
+    public static let reservedPrefixes = ["kata_monitor_", "kata_pulse_", "container_"]
 
     public static func relabel(_ families: [MetricFamily], with identity: SandboxLabels) -> RelabelResult {
         let appended = identity.labels

@@ -14,6 +14,9 @@ public enum ShimFlavor: String, Sendable, CaseIterable {
 /// same instant are identical. Names, HELP strings, label names, `item` values and units follow the kata-containers
 /// sources (see `shim-metrics.md`); numbers are invented but self-consistent where a reader would check (meminfo
 /// adds up, CPU totals are sums, histograms are cumulative, counters only grow).
+///
+/// The guest families follow a ``SimulatedGroundTruth`` exactly (see ``groundTruth``): CPU usage, working set and
+/// network traffic that an end-to-end test can expect to find again in the cAdvisor series derived from them.
 public struct SimulatedShimBody: Sendable {
     /// The sandbox this body belongs to; like a real body, it shows only in the agent URL.
     public let sandboxID: String
@@ -91,6 +94,74 @@ public struct SimulatedShimBody: Sendable {
     }
 }
 
+/// What a simulated sandbox's guest does, exactly: the rates and levels its body is built from.
+///
+/// The agent derives cAdvisor series from the guest families, and a body meets these figures exactly in them:
+/// - CPU: user + nice + system + irq + softirq of `kata_guest_cpu_time{cpu="total"}` (in ms) grows by
+///   `cpuCores × 1000` per second, from the guest's boot (under 1.2 s after the shim started) on. The
+///   figures are whole 10 ms ticks, and since `cpuCores` has two decimals the growth over a whole number of
+///   seconds is exact. guest and guest_nice are 0; idle, iowait and steal are not usage.
+/// - Memory: `(mem_total − mem_free) − inactive_file` of `kata_guest_meminfo` equals `workingSetBytes` at
+///   every instant, while its parts (anon, page cache, slab…) wander.
+/// - Network: `recv_bytes` of `kata_guest_netdev_stat` summed over the interfaces but `lo` (there is one,
+///   `eth0`) grows by exactly `networkReceiveBytesPerSecond` per second from a small start; `sent_bytes`
+///   likewise by `networkTransmitBytesPerSecond`.
+///
+/// So `rate(container_cpu_usage_seconds_total[1m])` is `cpuCores`, `container_memory_working_set_bytes` is
+/// `workingSetBytes` and `rate(container_network_receive_bytes_total[1m])` is `networkReceiveBytesPerSecond`.
+/// The Go shim's host-side `kata_hypervisor_netdev` counts a few packets more (drops on tap0_kata), and the
+/// VMM's user time includes the guest's usage.
+public struct SimulatedGroundTruth: Sendable, Equatable {
+    /// CPU the guest uses, in cores (usage seconds per second).
+    public var cpuCores: Double
+    /// The guest's working set, in bytes (cAdvisor's definition: usage − inactive_file).
+    public var workingSetBytes: Double
+    /// Bytes per second received on the guest's non-loopback interfaces (sum).
+    public var networkReceiveBytesPerSecond: Double
+    /// Bytes per second transmitted on the guest's non-loopback interfaces (sum).
+    public var networkTransmitBytesPerSecond: Double
+}
+
+extension SimulatedShimBody {
+    /// The figures this sandbox's guest follows, a pure function of the seed (`guestCPUs` is `1 + seed % 4`);
+    /// each comes from its own hash of the seed, spread evenly on a log scale, then rounded to be easy to cite:
+    /// - `cpuCores`: 0.05 to `min(1.5, 0.6 × vCPUs)` cores (0.6 with one vCPU, 1.2 with two, 1.5 with three
+    ///   or four), to two decimals.
+    /// - `workingSetBytes`: 100 to 1536 MiB, in whole MiB.
+    /// - `networkReceiveBytesPerSecond`: 10 kB/s to 5 MB/s, to three significant digits.
+    /// - `networkTransmitBytesPerSecond`: the receive rate × 0.15 to 0.6 (a client) or, for one seed in
+    ///   three, × 1.6 to 3 (a server), to three significant digits; never equal to the receive rate.
+    ///
+    /// The default `simulate`/`demo` sandboxes get seeds 1, 2, 3…:
+    ///
+    /// | seed | vCPUs | cpuCores | workingSetBytes | receive B/s | transmit B/s |
+    /// |------|-------|----------|-----------------|-------------|--------------|
+    /// |    1 |     2 |     0.06 | 951 MiB         |      88,500 |      191,000 |
+    /// |    2 |     3 |     0.37 | 246 MiB         |      15,300 |        6,250 |
+    /// |    3 |     4 |     0.16 | 867 MiB         |     129,000 |      358,000 |
+    /// |    4 |     1 |     0.05 | 990 MiB         |   2,510,000 |      605,000 |
+    /// |    5 |     2 |     0.10 | 1297 MiB        |      19,300 |       57,500 |
+    public var groundTruth: SimulatedGroundTruth { Self.truth(Dynamics(seed: seed, t: 0), cpus: guestCPUs) }
+
+    static func truth(_ d: Dynamics, cpus: Int) -> SimulatedGroundTruth {
+        let cores = d.logPick("truth.cpu", 0.05, min(1.5, 0.6 * Double(cpus)))
+        let mebibytes = d.logPick("truth.memory", 100, 1536)
+        let receive = significant3(d.logPick("truth.rx", 10_000, 5_000_000))
+        let server = d.bits("truth.tx", 0) % 3 == 0
+        let ratio = server ? d.pick("truth.tx", 1.6, 3, 1) : d.pick("truth.tx", 0.15, 0.6, 1)
+        return SimulatedGroundTruth(
+            cpuCores: (cores * 100).rounded() / 100, workingSetBytes: mebibytes.rounded() * 1_048_576,
+            networkReceiveBytesPerSecond: receive, networkTransmitBytesPerSecond: significant3(receive * ratio))
+    }
+
+    /// Rounds a value of at least 100 to three significant digits; the result is a whole number.
+    static func significant3(_ value: Double) -> Double {
+        var scale = 1.0
+        while value / scale >= 1_000 { scale *= 10 }
+        return (value / scale).rounded() * scale
+    }
+}
+
 // MARK: - Building a body
 
 extension SimulatedShimBody {
@@ -161,6 +232,28 @@ extension SimulatedShimBody {
         /// A per-seed constant in `[low, high)`.
         func pick(_ key: StaticString, _ low: Double, _ high: Double, _ salt: Int = 0) -> Double {
             low + (high - low) * unit(key, salt)
+        }
+
+        /// A per-seed constant in `[low, high)`, spread evenly on a log scale: `low × (high / low)^u`.
+        func logPick(_ key: StaticString, _ low: Double, _ high: Double, _ salt: Int = 0) -> Double {
+            low * Self.power(high / low, unit(key, salt))
+        }
+
+        /// `base^exponent` for `base > 0` and `exponent` in `[0, 1)`, without Foundation: one square root per
+        /// binary digit of the exponent (relative error near 1e-12, far below any rounding done afterwards).
+        static func power(_ base: Double, _ exponent: Double) -> Double {
+            var result = 1.0
+            var root = base
+            var rest = exponent
+            for _ in 0..<42 where rest > 0 {
+                root = root.squareRoot()
+                rest *= 2
+                if rest >= 1 {
+                    result *= root
+                    rest -= 1
+                }
+            }
+            return result
         }
 
         /// A smooth wander in `[-1, 1]` with periods of about 40 s to 15 min; |slope| stays below 0.12/s.
@@ -505,52 +598,69 @@ extension SimulatedShimBody {
         let usedBytes: Double
         let usedBytesMax: Double
         let threads: Double
-        // Pod network, host side of the veth (eth0); tap0_kata mirrors it.
+        /// The ground truth this guest is built from.
+        let truth: SimulatedGroundTruth
+        /// CPU time used (user + nice + system + irq + softirq) on all vCPUs since boot, in 10 ms ticks:
+        /// exactly `cpuCores × 100` per second of uptime, rounded down.
+        let usageTicks: Double
+        /// The guest's eth0: bytes and packets received and sent. The receive and send byte counters grow
+        /// exactly at the ground-truth rates.
         let rxBytes: Double
         let rxPackets: Double
         let txBytes: Double
         let txPackets: Double
+        /// Packets the host side dropped before the guest saw them (tap0_kata's sent_drop); the host's eth0
+        /// and tap0_kata count them, the guest does not.
         let drops: Double
         let loopBytes: Double
         let loopPackets: Double
 
         init(_ d: Dynamics, cpus: Int) {
             self.cpus = cpus
+            let truth = SimulatedShimBody.truth(d, cpus: cpus)
+            self.truth = truth
             let sizes: [Double] = [2048, 2048, 3072, 4096]
             memoryMiB = sizes[Int(d.bits("mem.size", 0) % 4)]
             uptime = max(0, d.t - d.pick("boot.lag", 0.4, 1.2))
             scrapes = 1 + (d.t / 15).rounded(.down)
             statsCalls = whole(d.grow("stats.calls", base: 0, rate: d.pick("stats.rate", 0.15, 0.25)))
+            // cpuCores has two decimals, so the tick rate is a whole number and integer-second deltas are exact.
+            usageTicks = ((truth.cpuCores * 100).rounded() * uptime).rounded(.down)
 
-            // Memory, bottom-up so that it adds up: free = total - everything in use.
+            // Memory, bottom-up so that it adds up: free = total - everything in use. The working set
+            // (everything in use but inactive page cache) is the ground truth; anonymous memory makes up
+            // whatever the other, wandering parts leave of it.
             let reservedKiB = 60_000 + memoryMiB * 11.5 + d.pick("mem.reserved", 0, 4_000)
             let totalKiB = ((memoryMiB * 1024 - reservedKiB) / 4).rounded(.down) * 4
             let total = totalKiB * 1024
-            let anonBase = d.pick("mem.anon", 40e6, 120e6) * memoryMiB / 2048
-            let anon = pages(anonBase * (1 + 0.18 * d.drift("mem.anon")))
+            let workingSet = truth.workingSetBytes
             let shmem = pages(d.pick("mem.shmem", 2.2e6, 3.4e6))
-            let fileBase = d.pick("mem.file", 120e6, 220e6)
-            let file = pages(fileBase * (1 + 0.04 * d.wave("mem.file")))
-            let reclaimableBase = d.pick("mem.sreclaimable", 8e6, 13e6)
+            let activeFile = pages(
+                workingSet * d.pick("mem.activefile", 0.1, 0.2) * (1 + 0.05 * d.wave("mem.activefile")))
+            let inactiveFileBase = d.pick("mem.inactivefile", 30e6, 120e6)
+            let inactiveFile = pages(inactiveFileBase * (1 + 0.1 * d.wave("mem.file")))
+            let file = activeFile + inactiveFile
+            let reclaimableBase = d.pick("mem.sreclaimable", 6e6, 10e6)
             let reclaimable = pages(reclaimableBase * (1 + 0.05 * d.wave("mem.sreclaimable")))
-            let unreclaimableBase = d.pick("mem.sunreclaim", 24e6, 32e6)
+            let unreclaimableBase = d.pick("mem.sunreclaim", 12e6, 16e6)
             let unreclaimable = pages(unreclaimableBase * (1 + 0.02 * d.wave("mem.sunreclaim")))
             threads = nearest(d.pick("guest.threads", 100, 140) + 4 * d.wave("guest.threads"))
             let kernelStack = threads * 16_384
-            let pageTables = pages(anon / 46)
+            let pageTables = pages(workingSet * d.pick("mem.pagetables", 0.012, 0.02))
             let perCPU = 589_824 * Double(cpus)
-            let kernelOther = pages(d.pick("mem.kernel", 35e6, 55e6))
-            let used =
-                anon + file + shmem + reclaimable + unreclaimable + kernelStack + pageTables + perCPU + kernelOther
+            let kernelOther = pages(d.pick("mem.kernel", 10e6, 16e6))
+            // At least 100 MiB of working set against at most 75 MB of the rest: anon stays above 29 MB.
+            // Every term is a whole number of pages, so the sums are exact.
+            let anon =
+                workingSet
+                - (activeFile + shmem + reclaimable + unreclaimable + kernelStack + pageTables + perCPU + kernelOther)
+            let used = workingSet + inactiveFile
             usedBytes = used
-            usedBytesMax =
-                anonBase * 1.18 + fileBase * 1.04 + shmem + reclaimableBase * 1.05 + unreclaimableBase * 1.02
-                + (d.pick("guest.threads", 100, 140) + 4) * 16_384 + anonBase * 1.18 / 46 + perCPU + kernelOther
-                + 65_536
-            let free = max(0, total - used)
+            usedBytesMax = workingSet + pagesUp(inactiveFileBase * 1.1)
+            // At most 1.5 GiB + 132 MB in use in at least 1.9 GiB: free stays positive.
+            let free = total - used
             let lowWatermark = pages(total * 0.02)
             let activeAnon = pages((anon + shmem) * d.pick("mem.activeanon", 0.02, 0.3))
-            let activeFile = pages(file * d.pick("mem.activefile", 0.45, 0.6))
             let directMap4k = 2_097_152 * (d.pick("mem.dm4k", 16, 27)).rounded(.down)
 
             var m = ItemValues(Tables.meminfo)
@@ -563,7 +673,7 @@ extension SimulatedShimBody {
             m["active_anon"] = activeAnon
             m["inactive_anon"] = anon + shmem - activeAnon
             m["active_file"] = activeFile
-            m["inactive_file"] = file - activeFile
+            m["inactive_file"] = inactiveFile
             m["dirty"] = 4096 * nearest(2 * d.wave("mem.dirty"))
             m["anon_pages"] = anon
             m["mapped"] = pages((file + shmem) * d.pick("mem.mapped", 0.28, 0.36))
@@ -584,13 +694,18 @@ extension SimulatedShimBody {
             m["k_reclaimable"] = reclaimable
             meminfo = m
 
-            // The pod's traffic: what eth0 receives, tap0_kata sends on into the guest, minus a few drops.
-            let rxRate = d.pick("net.rx", 1_500, 6_000)
-            rxBytes = whole(d.grow("net.rx", base: d.pick("net.rx.base", 2e4, 6e4), rate: rxRate))
-            rxPackets = whole(rxBytes / d.pick("net.rx.size", 1_300, 1_460))
+            // The pod's traffic, at exactly the ground-truth rates from a little boot-time traffic on. Whole
+            // bases and whole rates: the counters are exact integers at whole seconds.
+            rxBytes = whole(
+                d.pick("net.rx.base", 2e4, 6e4).rounded(.down) + truth.networkReceiveBytesPerSecond * d.t)
             txBytes = whole(
-                d.grow("net.tx", base: d.pick("net.tx.base", 4e3, 9e3), rate: rxRate * d.pick("net.tx", 0.08, 0.2)))
-            txPackets = whole(txBytes / d.pick("net.tx.size", 180, 230))
+                d.pick("net.tx.base", 4e3, 9e3).rounded(.down) + truth.networkTransmitBytesPerSecond * d.t)
+            // Bulk data travels in full-size frames, the other way mostly ACKs.
+            let bigFrames = d.pick("net.frame.big", 1_300, 1_460)
+            let smallFrames = d.pick("net.frame.small", 180, 230)
+            let receiveHeavier = truth.networkReceiveBytesPerSecond > truth.networkTransmitBytesPerSecond
+            rxPackets = whole(rxBytes / (receiveHeavier ? bigFrames : smallFrames))
+            txPackets = whole(txBytes / (receiveHeavier ? smallFrames : bigFrames))
             drops = whole(d.grow("net.drop", base: 0, rate: d.pick("net.drop", 0, 0.006)))
             loopBytes = whole(
                 d.grow("net.lo", base: d.pick("net.lo.base", 2_000, 9_000), rate: d.pick("net.lo", 0.5, 3)))
@@ -613,6 +728,8 @@ extension SimulatedShimBody {
         var shmem: Double = 0
         /// Extra anonymous memory that moves with the guest (the VMM maps guest RAM).
         var guestAnon: (now: Double, max: Double)? = nil
+        /// Extra user time in ticks: the guest's CPU usage, run on the VMM's vCPU threads.
+        var guestUtime: Double = 0
         var voluntaryRate: Double
         var nonvoluntaryRate: Double
         var utimeRate: Double
@@ -678,7 +795,8 @@ extension SimulatedShimBody {
             d.grow(key, 7, base: d.pick(key, 5, 60, 7), rate: shape.nonvoluntaryRate * scale))
 
         var stat = ItemValues(Tables.procStat)
-        let utime = whole(d.grow(key, 8, base: d.pick(key, 10, 40, 8), rate: shape.utimeRate * scale))
+        let utime = whole(
+            d.grow(key, 8, base: d.pick(key, 10, 40, 8), rate: shape.utimeRate * scale) + shape.guestUtime)
         let stime = whole(d.grow(key, 9, base: d.pick(key, 10, 40, 9), rate: shape.stimeRate * scale))
         stat["utime"] = utime
         stat["stime"] = stime
@@ -717,9 +835,9 @@ extension SimulatedShimBody {
         return ProcessShape(
             key: "proc.qemu", exe: 6_565_888, lib: 22_159_360, pte: pages(1e6 + guestRAM / 2048),
             data: guestRAM + 1_040_000_000, other: 520_000_000, anon: overhead, file: 38_973_440, shmem: 4096,
-            guestAnon: (guest.usedBytes, guest.usedBytesMax), voluntaryRate: 2, nonvoluntaryRate: 0.3,
-            utimeRate: 1.4, stimeRate: 0.9, readRate: 54_000, writeRate: 9_500, diskRead: 61_440, diskWriteBase: 4096,
-            fds: 118, threads: Double(5 + guest.cpus))
+            guestAnon: (guest.usedBytes, guest.usedBytesMax), guestUtime: guest.usageTicks, voluntaryRate: 2,
+            nonvoluntaryRate: 0.3, utimeRate: 1.4, stimeRate: 0.9, readRate: 54_000, writeRate: 9_500,
+            diskRead: 61_440, diskWriteBase: 4096, fds: 118, threads: Double(5 + guest.cpus))
     }
 
     static func virtiofsdShape() -> ProcessShape {
@@ -743,9 +861,9 @@ extension SimulatedShimBody {
         return ProcessShape(
             key: "proc.shim.rust", exe: 45_056_000, lib: 3_686_400, pte: pages(1.1e6 + guestRAM / 2048),
             data: guestRAM + 700_000_000, other: 310_000_000, anon: d.pick("proc.shim.rust.overhead", 40e6, 56e6),
-            file: 12_288_000, guestAnon: (guest.usedBytes, guest.usedBytesMax), voluntaryRate: 9,
-            nonvoluntaryRate: 0.4, utimeRate: 1.2, stimeRate: 0.8, readRate: 60_000, writeRate: 12_000,
-            diskRead: 98_304, diskWriteRate: 200, fds: 60, threads: Double(12 + guest.cpus))
+            file: 12_288_000, guestAnon: (guest.usedBytes, guest.usedBytesMax), guestUtime: guest.usageTicks,
+            voluntaryRate: 9, nonvoluntaryRate: 0.4, utimeRate: 1.2, stimeRate: 0.8, readRate: 60_000,
+            writeRate: 12_000, diskRead: 98_304, diskWriteRate: 200, fds: 60, threads: Double(12 + guest.cpus))
     }
 
     /// The three `kata_<who>_{fds,io_stat,proc_stat,proc_status,threads}` families, in name order.
@@ -889,9 +1007,12 @@ extension SimulatedShimBody {
         w.single("kata_hypervisor_fds", "Open FDs for hypervisor.", qemu.fds)
         w.itemFamily("kata_hypervisor_io_stat", "Process IO statistics.", qemu.io)
         w.header("kata_hypervisor_netdev", "Net devices statistics.", .gauge)
+        // The host's view includes the packets tap0_kata dropped on their way into the guest.
+        let hostRxBytes = guest.rxBytes + guest.drops * 1_100
+        let hostRxPackets = guest.rxPackets + guest.drops
         var eth0 = ItemValues(Tables.netdev)
-        eth0["recv_bytes"] = guest.rxBytes
-        eth0["recv_packets"] = guest.rxPackets
+        eth0["recv_bytes"] = hostRxBytes
+        eth0["recv_packets"] = hostRxPackets
         eth0["sent_bytes"] = guest.txBytes
         eth0["sent_packets"] = guest.txPackets
         w.items("kata_hypervisor_netdev", eth0, outer: ("interface", "eth0"))
@@ -900,8 +1021,8 @@ extension SimulatedShimBody {
         var tap = ItemValues(Tables.netdev)
         tap["recv_bytes"] = guest.txBytes
         tap["recv_packets"] = guest.txPackets
-        tap["sent_bytes"] = guest.rxBytes
-        tap["sent_packets"] = guest.rxPackets
+        tap["sent_bytes"] = hostRxBytes
+        tap["sent_packets"] = hostRxPackets
         tap["sent_drop"] = guest.drops
         w.items("kata_hypervisor_netdev", tap, outer: ("interface", "tap0_kata"))
         w.itemFamily("kata_hypervisor_proc_stat", "Hypervisor process statistics.", qemu.stat)
@@ -1030,7 +1151,7 @@ extension SimulatedShimBody {
         writeGuestCPU(&w, d, guest)
         let sectors = writeGuestDisks(&w, d)
         var load = ItemValues(Tables.load)
-        let busy = d.pick("guest.load", 0.02, 0.25) * Double(guest.cpus)
+        let busy = guest.truth.cpuCores * d.pick("guest.load", 1.05, 1.4)
         let settle = d.t / (d.t + 600)
         load["load1"] = Self.hundredths(busy * (1 + 0.6 * d.wave("guest.load1")))
         load["load5"] = Self.hundredths(busy * (1 + 0.25 * d.wave("guest.load5")) * min(1, 3 * settle))
@@ -1040,8 +1161,8 @@ extension SimulatedShimBody {
 
         w.header("kata_guest_netdev_stat", "Guest net devices statistics.", .gauge)
         var eth0 = ItemValues(Tables.netdev)
-        eth0["recv_bytes"] = max(0, guest.rxBytes - guest.drops * 1_100)
-        eth0["recv_packets"] = max(0, guest.rxPackets - guest.drops)
+        eth0["recv_bytes"] = guest.rxBytes
+        eth0["recv_packets"] = guest.rxPackets
         eth0["sent_bytes"] = guest.txBytes
         eth0["sent_packets"] = guest.txPackets
         w.items("kata_guest_netdev_stat", eth0, outer: ("interface", "eth0"))
@@ -1063,29 +1184,52 @@ extension SimulatedShimBody {
     static func hundredths(_ value: Double) -> Double { (max(0, value) * 100).rounded() / 100 }
 
     /// Per-CPU times in ms (USER_HZ ticks × 10); the `total` row is their exact sum, as in /proc/stat.
+    ///
+    /// The usage items (user, nice, system, irq, softirq) of all CPUs add up to exactly `usageTicks`: each
+    /// step takes a fixed share of what is left, rounded down, and passes the rest on. A share rounded down
+    /// and its remainder both only grow as the whole grows, so every counter is monotonic and the sum exact.
+    /// guest and guest_nice stay 0 (no nested VMs); idle fills the rest of the uptime.
     func writeGuestCPU(_ w: inout Writer, _ d: Dynamics, _ guest: GuestState) {
         let items = Tables.cpuTime
         var total = ItemValues(items)
         var perCPU: [ItemValues] = []
         let uptimeMillis = guest.uptime * 1000
+        // CPU 0 takes the most interrupts and the most work.
+        let weights = (0..<guest.cpus).map { $0 == 0 ? 1.2 : d.pick("cpu.load", 0.6, 1.1, $0) }
+        let weightSum = weights.reduce(0, +)
+        // Remainder last: user takes what the others leave, and nice is exactly 0 in most sandboxes.
+        let usageShares: [(String, Double)] = [
+            ("system", d.pick("cpu.system", 0.22, 0.38)),
+            ("softirq", d.pick("cpu.softirq", 0.02, 0.05)),
+            ("irq", d.pick("cpu.irq", 0.002, 0.01)),
+            ("nice", d.bits("cpu.nice", 0) % 3 == 0 ? d.pick("cpu.nice", 0.01, 0.04) : 0),
+            ("user", d.pick("cpu.user", 0.55, 0.72)),
+        ]
+        let shareSum = usageShares.reduce(0) { $0 + $1.1 }
+        var ticksLeft = guest.usageTicks
+        var weightLeft = weightSum
         for cpu in 0..<guest.cpus {
             var values = ItemValues(items)
-            let load = cpu == 0 ? 1.2 : d.pick("cpu.load", 0.6, 1.1, cpu)
-            var busyMillis = 0.0
-            let busy: [(String, StaticString, Double)] = [
-                ("user", "cpu.user", d.pick("cpu.user", 0.01, 0.06) * load),
-                ("system", "cpu.system", d.pick("cpu.system", 0.008, 0.04) * load),
-                ("iowait", "cpu.iowait", d.pick("cpu.iowait", 1e-4, 5e-4)),
-                ("softirq", "cpu.softirq", d.pick("cpu.softirq", 2e-4, 8e-4) * load),
-                ("steal", "cpu.steal", d.pick("cpu.steal", 1e-4, 6e-4)),
-            ]
-            for (item, key, share) in busy {
-                let millis = d.grow(key, cpu, base: 0, rate: share * 1000, at: guest.uptime)
-                busyMillis += millis
-                values[item] = (millis / 10).rounded(.down) * 10
+            let cpuTicks = cpu == guest.cpus - 1 ? ticksLeft : (ticksLeft * (weights[cpu] / weightLeft)).rounded(.down)
+            ticksLeft -= cpuTicks
+            weightLeft -= weights[cpu]
+            var itemTicksLeft = cpuTicks
+            var shareLeft = shareSum
+            for (index, (item, share)) in usageShares.enumerated() {
+                let last = index == usageShares.count - 1
+                let ticks = last ? itemTicksLeft : (itemTicksLeft * (share / shareLeft)).rounded(.down)
+                itemTicksLeft -= ticks
+                shareLeft -= share
+                values[item] = ticks * 10
             }
-            // Busy shares stay far below 1/1.5, so idle grows too.
-            values["idle"] = (max(0, uptimeMillis - busyMillis) / 10).rounded(.down) * 10
+            let iowait = d.grow("cpu.iowait", cpu, base: 0, rate: d.pick("cpu.iowait", 0.1, 0.5), at: guest.uptime)
+            let steal = d.grow("cpu.steal", cpu, base: 0, rate: d.pick("cpu.steal", 0.1, 0.6), at: guest.uptime)
+            values["iowait"] = (iowait / 10).rounded(.down) * 10
+            values["steal"] = (steal / 10).rounded(.down) * 10
+            // From the smooth usage this CPU's ticks approximate: at most 0.8 cores per CPU, so idle still
+            // grows at 0.19 s/s or more, and rounding a growing value down never makes it shrink.
+            let usageMillis = guest.truth.cpuCores * 1000 * guest.uptime * weights[cpu] / weightSum
+            values["idle"] = (max(0, uptimeMillis - usageMillis - iowait - steal) / 10).rounded(.down) * 10
             for index in values.values.indices { total.values[index] += values.values[index] }
             perCPU.append(values)
         }
