@@ -90,8 +90,12 @@ struct SimulatorService: Service {
         let sandboxes = alreadyStarted ? simulator.sandboxes : try await simulator.start()
         if announce {
             for sandbox in sandboxes {
+                let truth = sandbox.groundTruth
                 print(
-                    "\(sandbox.id) \(sandbox.flavor.rawValue) \(sandbox.fault?.rawValue ?? "-") \(sandbox.socketPath)")
+                    "\(sandbox.id) \(sandbox.flavor.rawValue) \(sandbox.fault?.rawValue ?? "-") \(sandbox.socketPath)"
+                        + " cpu_cores=\(truth.cpuCores) working_set_bytes=\(Int(truth.workingSetBytes))"
+                        + " receive_bytes_per_second=\(truth.networkReceiveBytesPerSecond)"
+                        + " transmit_bytes_per_second=\(truth.networkTransmitBytesPerSecond)")
                 fflush(nil)  // stdout may be a pipe: show each line at once
             }
         }

@@ -90,8 +90,8 @@ import Testing
         #expect(!body.contains(sandboxes[0].id))
         // A new sandbox is collected soon after it appears, not at the next (hour-long) interval.
         let newcomer = SimulatedSandbox(
-            id: "newcomer", flavor: .rust, fault: nil, socketPath: "\(root)/newcomer/shim-monitor.sock")
-        try await simulator.add(newcomer, seed: 9)
+            id: "newcomer", flavor: .rust, fault: nil, socketPath: "\(root)/newcomer/shim-monitor.sock", seed: 9)
+        try await simulator.add(newcomer)
         #expect(await agent.waitForSnapshot(timeout: .seconds(5)) { $0.sandbox("newcomer")?.isUp == true })
         await agent.stop()
         await simulator.stop()
@@ -108,7 +108,7 @@ import Testing
         let id = sandboxes[0].id
         await simulator.remove(id, removeDirectory: false)
         try await simulator.add(
-            SimulatedSandbox(id: id, flavor: .go, fault: .status500, socketPath: sandboxes[0].socketPath), seed: 1)
+            SimulatedSandbox(id: id, flavor: .go, fault: .status500, socketPath: sandboxes[0].socketPath))
         #expect(await agent.waitForSnapshot { $0.sandboxes.first?.lastFailure == .httpStatus })
         let record = agent.agent.store.snapshot.sandboxes[0]
         #expect(record.rendered?.sampleCount == samplesBefore)

@@ -65,8 +65,7 @@ import Testing
         // Bind at a short path, then reach it through a long path of the same directory.
         let shortDirectory = tmp.subdirectory("s")
         try await simulator.add(
-            SimulatedSandbox(id: "s", flavor: .go, fault: nil, socketPath: "\(shortDirectory)/shim-monitor.sock"),
-            seed: 1)
+            SimulatedSandbox(id: "s", flavor: .go, fault: nil, socketPath: "\(shortDirectory)/shim-monitor.sock"))
         let longLink = "\(tmp.path)/\(id)"
         #expect(symlinkPath(shortDirectory, longLink))
         let body = try await client.metrics(socketPath: "\(longLink)/shim-monitor.sock")

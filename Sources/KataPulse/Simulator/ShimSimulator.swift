@@ -37,12 +37,26 @@ public enum SimulatedFlavor: String, Sendable, CaseIterable {
     case mixed
 }
 
-/// One simulated sandbox: its id, directory, shim flavor and fault.
+/// One simulated sandbox: its id, directory, shim flavor, fault and the seed of its values.
 public struct SimulatedSandbox: Sendable, Equatable {
     public var id: String
     public var flavor: ShimFlavor
     public var fault: SimulatedFault?
     public var socketPath: String
+    public var seed: UInt64
+
+    public init(id: String, flavor: ShimFlavor, fault: SimulatedFault?, socketPath: String, seed: UInt64 = 1) {
+        self.id = id
+        self.flavor = flavor
+        self.fault = fault
+        self.socketPath = socketPath
+        self.seed = seed
+    }
+
+    /// What its guest does: the rates and levels its bodies are built from.
+    public var groundTruth: SimulatedGroundTruth {
+        SimulatedShimBody(sandboxID: id, flavor: flavor, seed: seed).groundTruth
+    }
 }
 
 /// Simulated Kata shims: one directory and `shim-monitor.sock` per sandbox under a root, each serving
@@ -123,7 +137,8 @@ public final class ShimSimulator: Sendable {
                 }
             return SimulatedSandbox(
                 id: id, flavor: flavor, fault: index < faults.count ? faults[index] : nil,
-                socketPath: ShimSocketLocator.socketPath(root: configuration.root, sandboxID: id))
+                socketPath: ShimSocketLocator.socketPath(root: configuration.root, sandboxID: id),
+                seed: configuration.seed &+ UInt64(index))
         }
     }
 
@@ -143,19 +158,19 @@ public final class ShimSimulator: Sendable {
     public func start() async throws -> [SimulatedSandbox] {
         try makeDirectory(configuration.root)
         var sandboxes: [SimulatedSandbox] = []
-        for (index, sandbox) in Self.plan(configuration).enumerated() {
-            try await add(sandbox, seed: configuration.seed &+ UInt64(index))
+        for sandbox in Self.plan(configuration) {
+            try await add(sandbox)
             sandboxes.append(sandbox)
         }
         return sandboxes
     }
 
     /// Starts one more simulated sandbox (tests use this to make sandboxes appear).
-    public func add(_ sandbox: SimulatedSandbox, seed: UInt64) async throws {
+    public func add(_ sandbox: SimulatedSandbox) async throws {
         let directory = String(sandbox.socketPath.dropLast(ShimSocketLocator.socketName.count + 1))
         let created = mkdir(directory, 0o755) == 0
         guard created || errno == EEXIST else { throw SimulatorError("mkdir \(directory): errno \(errno)") }
-        let body = SimulatedShimBody(sandboxID: sandbox.id, flavor: sandbox.flavor, seed: seed)
+        let body = SimulatedShimBody(sandboxID: sandbox.id, flavor: sandbox.flavor, seed: sandbox.seed)
         let responder = SimulatedResponder(body: body, fault: sandbox.fault, started: started)
         let bootstrap = ServerBootstrap(group: group)
             .childChannelInitializer { channel in

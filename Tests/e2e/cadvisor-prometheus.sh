@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# End-to-end: a real Prometheus (Debian's) scrapes the agent collecting simulated shims; the cAdvisor series
+# it stores must match each simulated guest's ground truth within 10%:
+#   sum by (id) (rate(container_cpu_usage_seconds_total[1m]))      vs cpu_cores
+#   container_memory_working_set_bytes                              vs working_set_bytes
+#   sum by (id) (rate(container_network_receive_bytes_total[1m]))  vs receive_bytes_per_second
+# and the target is up with no scrape error. Pods are grouped by `id` (/kata/<sandbox>): without a CRI
+# runtime on this machine the `pod` label is empty.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+AGENT_PORT=${AGENT_PORT:-18390}
+PROM_PORT=${PROM_PORT:-18391}
+work=$(mktemp -d /tmp/kp-prom-XXXXXX)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+swift build --product kata-pulse >/dev/null
+bin="$(swift build --show-bin-path)/kata-pulse"
+
+"$bin" simulate --root "$work/sbs" --sandboxes 4 --flavor mixed >"$work/truth.txt" 2>"$work/sim.err" &
+pids+=($!)
+for _ in $(seq 1 200); do [ "$(wc -l <"$work/truth.txt")" -ge 4 ] && break; sleep 0.1; done
+[ "$(wc -l <"$work/truth.txt")" -ge 4 ] || fail "simulator did not start: $(cat "$work/sim.err")"
+
+"$bin" --sandbox-root "$work/sbs" --listen-address "127.0.0.1:$AGENT_PORT" --metrics-interval-secs 2 \
+    --runtime-endpoint none 2>"$work/agent.err" &
+pids+=($!)
+
+cat >"$work/prometheus.yml" <<YAML
+global:
+  scrape_interval: 2s
+  scrape_timeout: 2s
+scrape_configs:
+  - job_name: kata-pulse
+    static_configs:
+      - targets: ["127.0.0.1:$AGENT_PORT"]
+YAML
+promtool check config "$work/prometheus.yml" >/dev/null
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+    --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+
+api="http://127.0.0.1:$PROM_PORT/api/v1"
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+echo "prometheus ready; collecting a minute of samples for rate()[1m]"
+# rate() over 1m divides by the whole window, so the window must be full of samples.
+sleep 70
+
+python3 - "$api" "$work/truth.txt" <<'PY'
+import json, sys, urllib.parse, urllib.request
+
+api, truth_file = sys.argv[1], sys.argv[2]
+
+def query(expr):
+    url = api + "/query?" + urllib.parse.urlencode({"query": expr})
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body = json.load(response)
+    assert body["status"] == "success", body
+    return {r["metric"].get("id", ""): float(r["value"][1]) for r in body["data"]["result"]}
+
+with urllib.request.urlopen(api + "/targets", timeout=10) as response:
+    targets = json.load(response)["data"]["activeTargets"]
+assert len(targets) == 1 and targets[0]["health"] == "up" and targets[0]["lastError"] == "", targets
+up = query('up{job="kata-pulse"}')
+assert list(up.values()) == [1.0], up
+
+truth = {}
+for line in open(truth_file):
+    fields = line.split()
+    values = dict(field.split("=", 1) for field in fields[4:])
+    truth["/kata/" + fields[0]] = {k: float(v) for k, v in values.items()}
+
+checks = [
+    ("cpu cores", 'sum by (id) (rate(container_cpu_usage_seconds_total{cpu="total"}[1m]))', "cpu_cores"),
+    ("working set", "sum by (id) (container_memory_working_set_bytes)", "working_set_bytes"),
+    ("receive B/s", "sum by (id) (rate(container_network_receive_bytes_total[1m]))", "receive_bytes_per_second"),
+    ("transmit B/s", "sum by (id) (rate(container_network_transmit_bytes_total[1m]))", "transmit_bytes_per_second"),
+]
+failures = 0
+for label, expr, key in checks:
+    measured = query(expr)
+    for sandbox, expected in sorted(truth.items()):
+        got = measured.get(sandbox)
+        error = abs(got - expected[key]) / expected[key] if got is not None else float("inf")
+        ok = error <= 0.10
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {label:13} {sandbox[:18]}…  truth {expected[key]:>14.6g}  prometheus {got if got is None else round(got, 6):>14}  error {error:.2%}")
+sys.exit(1 if failures else 0)
+PY
+echo "cadvisor-prometheus: ok"
