@@ -29,6 +29,18 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    let disks = try! DiskFilter()
+    Benchmark("parse+relabel+cadvisor+render (\(body.count) bytes)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let families = try parser.parse(body)
+            var published = Relabeler.relabel(families, with: identity).families
+            published += CadvisorMapper.map(
+                families, identity: CadvisorIdentity(sandboxID: identity.sandboxID), disks: disks, now: 1)
+            published.sort { $0.name < $1.name }
+            blackHole(RenderedSandbox(id: identity.sandboxID, families: published))
+        }
+    }
+
     let sandboxes: [SandboxRecord] = (0..<110).map { index in
         let id = "sandbox-\(index)"
         var record = SandboxRecord(id: id)
