@@ -14,7 +14,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        // libsystemd (sd_notify, sd_listen_fds, journald); used by the systemd integration.
+        // libsystemd: sd_notify, sd_listen_fds_with_names, sd_is_socket, sd_watchdog_enabled, sd_journal_sendv.
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",
@@ -30,6 +30,7 @@ let package = Package(
         .target(
             name: "KataPulse",
             dependencies: [
+                "CSystemd",
                 "CZlib",
                 "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -33,7 +33,8 @@ struct DemoCommand: AsyncParsableCommand {
         let simulator = ShimSimulator(configuration: try simulation.configuration(root: root), group: group)
         // Shims first, so the agent's first look finds every socket in place.
         try await simulator.start()
-        let agent = Agent(configuration: configuration, group: group, logger: logger) { address in
+        let agent = Agent(configuration: configuration, group: group, logger: logger) { addresses in
+            guard let address = addresses.first else { return }
             let url: String =
                 switch address {
                 case .tcp(let host, let port): "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"

@@ -17,17 +17,24 @@ struct RunCommand: AsyncParsableCommand {
 
 /// Resolves the options and runs the agent until SIGTERM/SIGINT.
 func runAgent(_ options: AgentOptions) async throws {
-    let configuration = try options.resolve(environment: processEnvironment())
+    let environment = processEnvironment()
+    var configuration = try options.resolve(environment: environment)
+    // Socket activation: serve on what systemd passed instead of binding --listen-address.
+    configuration.passedListeners = try SystemdListeners.take()
     let logger = makeLogger(level: configuration.logLevel)
     logger.info(
         "starting kata-pulse",
         metadata: [
-            "version": "\(KataPulseVersion.string)", "listen": "\(configuration.listenAddress)",
+            "version": "\(KataPulseVersion.string)",
+            "listen":
+                "\(configuration.passedListeners.isEmpty ? configuration.listenAddress.description : "systemd sockets")",
             "sandbox_roots": "\(configuration.sandboxRoots.joined(separator: ":"))",
             "interval_seconds": "\(configuration.metricsInterval.components.seconds)",
         ])
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let agent = Agent(configuration: configuration, group: group, logger: logger)
+    let agent = Agent(
+        configuration: configuration, group: group, logger: logger,
+        notifier: SystemdNotifier(environment: environment), watchdogInterval: SystemdNotifier.watchdogInterval())
     let result = await Result(catching: { try await agent.run(logger: logger) })
     try? await group.shutdownGracefully()
     try result.get()

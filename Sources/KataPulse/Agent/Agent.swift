@@ -10,10 +10,13 @@ public struct Agent: Sendable {
     public let registry: SandboxRegistry
     public let collector: Collector
     public let server: MetricsServer
+    /// systemd readiness, status and watchdog, when started by systemd.
+    let systemdServices: [any Service]
 
     public init(
         configuration: AgentConfiguration, group: any EventLoopGroup, logger: Logger,
-        onListening: @escaping @Sendable (ListenAddress) -> Void = { _ in }
+        notifier: SystemdNotifier = SystemdNotifier(environment: [:]), watchdogInterval: Duration? = nil,
+        onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
     ) {
         self.configuration = configuration
         let store = SnapshotStore(.empty(now: UnixTime.now()))
@@ -26,21 +29,46 @@ public struct Agent: Sendable {
         self.store = store
         self.counters = counters
         self.registry = registry
+        let progress = CollectionProgress()
+        let (rounds, roundsContinuation) = AsyncStream.makeStream(
+            of: RoundSummary.self, bufferingPolicy: .bufferingNewest(1))
+        let (listening, listeningContinuation) = AsyncStream.makeStream(
+            of: [ListenAddress].self, bufferingPolicy: .bufferingNewest(1))
         self.collector = Collector(
             configuration: .init(
                 roots: configuration.sandboxRoots, interval: configuration.metricsInterval,
                 concurrency: configuration.shimConcurrency, limits: configuration.limits,
                 exposition: configuration.exposition, disks: configuration.disks,
                 vmContainer: configuration.cadvisorVMContainer),
-            changes: registry.changes, client: client, store: store, logger: logger)
+            changes: registry.changes, client: client, store: store, logger: logger, progress: progress,
+            onRound: { roundsContinuation.yield($0) })
+        let listeners: [MetricsServer.Listener] =
+            configuration.passedListeners.isEmpty
+            ? [.address(configuration.listenAddress)] : configuration.passedListeners.map { .passed($0) }
         self.server = MetricsServer(
-            configuration: .init(address: configuration.listenAddress),
+            configuration: .init(listeners: listeners),
             router: Router(store: store, counters: counters, client: client, roots: configuration.sandboxRoots),
-            group: group, logger: logger, onListening: onListening)
+            group: group, logger: logger,
+            onListening: { addresses in
+                listeningContinuation.yield(addresses)
+                onListening(addresses)
+            })
+        var systemd: [any Service] = []
+        if notifier.isEnabled {
+            systemd.append(
+                SystemdReadiness(notifier: notifier, registry: registry, listening: listening, rounds: rounds))
+            if let watchdogInterval {
+                systemd.append(
+                    SystemdWatchdog(
+                        notifier: notifier, interval: watchdogInterval, progress: progress, group: group,
+                        logger: logger))
+            }
+        }
+        self.systemdServices = systemd
     }
 
-    /// The services in start order; shut down in reverse.
-    public var services: [any Service] { [registry, collector, server] }
+    /// The services in start order; shut down in reverse (systemd's first, so STOPPING=1 goes out at once).
+    public var services: [any Service] { [registry, collector, server] + systemdServices }
 
     /// Runs every service until SIGTERM/SIGINT (or cancellation), then shuts down gracefully.
     public func run(logger: Logger, extraServices: [any Service] = []) async throws {

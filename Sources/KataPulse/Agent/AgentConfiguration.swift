@@ -20,6 +20,8 @@ public struct AgentConfiguration: Sendable {
     public var disks: DiskFilter
     /// Labels the VM as a pseudo-container of this name in cAdvisor series.
     public var cadvisorVMContainer: String?
+    /// Sockets systemd passed (socket activation); when present, `listenAddress` is not bound.
+    public var passedListeners: [PassedListener] = []
 
     public static let defaultSandboxRoots = ["/run/vc/sbs", "/run/kata"]
 

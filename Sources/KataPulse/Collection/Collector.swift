@@ -46,13 +46,19 @@ public actor Collector: Service {
     private let store: SnapshotStore
     private let builder: SnapshotBuilder
     private let logger: Logger
+    private let progress: CollectionProgress
+    private let onRound: @Sendable (RoundSummary) -> Void
     private var records: [String: SandboxRecord] = [:]
     private var statistics = CollectionStatistics()
 
     public init(
         configuration: Configuration, changes: AsyncStream<DiscoveryChange>, client: ShimClient,
-        store: SnapshotStore, builder: SnapshotBuilder = SnapshotBuilder(), logger: Logger
+        store: SnapshotStore, builder: SnapshotBuilder = SnapshotBuilder(), logger: Logger,
+        progress: CollectionProgress = CollectionProgress(),
+        onRound: @escaping @Sendable (RoundSummary) -> Void = { _ in }
     ) {
+        self.progress = progress
+        self.onRound = onRound
         self.configuration = configuration
         self.changes = changes
         self.client = client
@@ -103,6 +109,7 @@ public actor Collector: Service {
     func collect(_ ids: [String]?, isRound: Bool) async {
         let targets = (ids ?? Array(records.keys)).compactMap { records[$0] }
         let started = ContinuousClock.now
+        if isRound { progress.roundDidStart() }
         let results = await Self.fetchAll(
             targets.map { ($0.id, $0.labels) }, configuration: configuration, client: client)
         // A round cut short by shutdown is not a failure of the shims.
@@ -116,6 +123,12 @@ public actor Collector: Service {
         }
         publish()
         if isRound {
+            let up = records.values.filter(\.isUp).count
+            let summary = RoundSummary(
+                sandboxes: records.count, up: up, failing: records.count - up,
+                durationSeconds: statistics.lastRoundDurationSeconds)
+            progress.roundDidEnd(summary)
+            onRound(summary)
             // A round parses every body at once and frees it all; hand the freed pages back to the
             // kernel so the resident size reflects the snapshot, not the round's peak.
             malloc_trim(0)

@@ -8,16 +8,27 @@ import ServiceLifecycle
 public struct MetricsServer: Service {
     /// How the server is set up.
     public struct Configuration: Sendable {
-        public var address: ListenAddress
+        /// Where to listen: addresses to bind, or sockets systemd passed.
+        public var listeners: [Listener]
         public var idleTimeout: TimeAmount
         /// Largest request head (request line and headers) accepted, in bytes.
         public var maxRequestHeadSize: Int
 
-        public init(address: ListenAddress, idleTimeout: TimeAmount = .seconds(60), maxRequestHeadSize: Int = 16_384) {
-            self.address = address
+        public init(listeners: [Listener], idleTimeout: TimeAmount = .seconds(60), maxRequestHeadSize: Int = 16_384) {
+            self.listeners = listeners
             self.idleTimeout = idleTimeout
             self.maxRequestHeadSize = maxRequestHeadSize
         }
+
+        public init(address: ListenAddress) {
+            self.init(listeners: [.address(address)])
+        }
+    }
+
+    /// One listening socket: an address to bind, or a descriptor passed by systemd.
+    public enum Listener: Sendable, Equatable {
+        case address(ListenAddress)
+        case passed(PassedListener)
     }
 
     private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
@@ -26,12 +37,12 @@ public struct MetricsServer: Service {
     let router: Router
     let group: any EventLoopGroup
     let logger: Logger
-    /// Called once the listener is bound, with the address actually bound (the port when 0 was asked).
-    let onListening: @Sendable (ListenAddress) -> Void
+    /// Called once every listener is bound, with the addresses actually bound (the port when 0 was asked).
+    let onListening: @Sendable ([ListenAddress]) -> Void
 
     public init(
         configuration: Configuration, router: Router, group: any EventLoopGroup, logger: Logger,
-        onListening: @escaping @Sendable (ListenAddress) -> Void = { _ in }
+        onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.router = router
@@ -54,26 +65,58 @@ public struct MetricsServer: Service {
                 return try Connection(wrappingChannelSynchronously: channel)
             }
         }
-        let server: NIOAsyncChannel<Connection, Never>
+        var servers: [NIOAsyncChannel<Connection, Never>] = []
+        var bound: [ListenAddress] = []
         do {
-            switch configuration.address {
-            case .tcp(let host, let port):
-                server = try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
-            case .unix(let path):
-                server = try await bootstrap.bind(
-                    unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            for listener in configuration.listeners {
+                let server = try await bind(listener, bootstrap: bootstrap, initializer: initializer)
+                servers.append(server)
+                bound.append(Self.describe(server.channel.localAddress) ?? Self.describe(listener))
             }
         } catch {
-            throw ListenError(address: configuration.address, underlying: "\(error)")
+            for server in servers { try? await server.channel.close() }
+            throw error
         }
-        let bound: ListenAddress =
-            switch (configuration.address, server.channel.localAddress?.port) {
-            case (.tcp(let host, _), .some(let port)): .tcp(host: host, port: port)
-            default: configuration.address
-            }
-        logger.info("serving HTTP", metadata: ["address": "\(bound)"])
+        for address in bound { logger.info("serving HTTP", metadata: ["address": "\(address)"]) }
         onListening(bound)
-        try await serve(server)
+        try await withThrowingDiscardingTaskGroup { group in
+            for server in servers { group.addTask { try await serve(server) } }
+        }
+    }
+
+    private func bind(
+        _ listener: Listener, bootstrap: ServerBootstrap,
+        initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Connection>
+    ) async throws -> NIOAsyncChannel<Connection, Never> {
+        do {
+            switch listener {
+            case .address(.tcp(let host, let port)):
+                return try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
+            case .address(.unix(let path)):
+                return try await bootstrap.bind(
+                    unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            case .passed(let passed):
+                return try await bootstrap.bind(passed.descriptor, childChannelInitializer: initializer)
+            }
+        } catch {
+            throw ListenError(listener: listener, underlying: "\(error)")
+        }
+    }
+
+    static func describe(_ address: SocketAddress?) -> ListenAddress? {
+        switch address {
+        case .v4(let v4)?: .tcp(host: v4.host, port: address!.port ?? 0)
+        case .v6(let v6)?: .tcp(host: v6.host, port: address!.port ?? 0)
+        case .unixDomainSocket?: address!.pathname.map { .unix(path: $0) }
+        case nil: nil
+        }
+    }
+
+    static func describe(_ listener: Listener) -> ListenAddress {
+        switch listener {
+        case .address(let address): address
+        case .passed(let passed): .unix(path: "fd:\(passed.descriptor)(\(passed.name))")
+        }
     }
 
     private func serve(_ server: NIOAsyncChannel<Connection, Never>) async throws {
@@ -154,10 +197,16 @@ private final class IdleConnectionCloser: ChannelInboundHandler {
     }
 }
 
-/// The server could not listen on its address.
+/// The server could not listen on one of its listeners.
 public struct ListenError: Error, Sendable, CustomStringConvertible {
-    public var address: ListenAddress
+    public var listener: MetricsServer.Listener
     public var underlying: String
 
-    public var description: String { "cannot listen on \(address): \(underlying)" }
+    public var description: String {
+        switch listener {
+        case .address(let address): "cannot listen on \(address): \(underlying)"
+        case .passed(let passed):
+            "cannot serve on passed descriptor \(passed.descriptor) (\(passed.name)): \(underlying)"
+        }
+    }
 }

@@ -100,8 +100,8 @@ final class RunningAgent: Sendable {
             sandboxRoots: roots, shimTimeout: .seconds(2), maxBodySize: 4 * 1024 * 1024, rescanInterval: .seconds(5))
         configure(&configuration)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let agent = Agent(configuration: configuration, group: testGroup, logger: testLogger) { address in
-            if case .tcp(_, let port) = address { continuation.yield(port) }
+        let agent = Agent(configuration: configuration, group: testGroup, logger: testLogger) { addresses in
+            if case .tcp(_, let port)? = addresses.first { continuation.yield(port) }
             continuation.finish()
         }
         let task = Task { try await agent.run(logger: testLogger) }

@@ -1,0 +1,55 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Sends `WATCHDOG=1` at half systemd's watchdog interval, but only while the agent is alive: no collection
+/// round stuck for longer than the interval, and every event loop answering. When either fails the pings
+/// stop, and systemd restarts the service.
+struct SystemdWatchdog: Service {
+    let notifier: SystemdNotifier
+    let interval: Duration
+    let progress: CollectionProgress
+    let group: any EventLoopGroup
+    let logger: Logger
+
+    func run() async throws {
+        var wasAlive = true
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let problem = await livenessProblem()
+            if let problem {
+                if wasAlive {
+                    logger.error("withholding watchdog pings", metadata: ["reason": "\(problem)"])
+                }
+            } else {
+                notifier.watchdog()
+                if !wasAlive { logger.info("alive again; watchdog pings resumed") }
+            }
+            wasAlive = problem == nil
+            try? await Task.sleep(for: interval / 2)
+        }
+    }
+
+    /// Why the agent is not alive, or nil when it is.
+    func livenessProblem() async -> String? {
+        if let age = progress.currentRoundAge, age > interval {
+            return "collection round running for \(age), longer than the watchdog interval \(interval)"
+        }
+        for loop in group.makeIterator() {
+            guard await answers(loop, within: interval / 4) else { return "event loop \(loop) does not answer" }
+        }
+        return nil
+    }
+
+    private func answers(_ loop: any EventLoop, within limit: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await loop.submit {}.get()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}
