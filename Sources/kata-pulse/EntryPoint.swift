@@ -9,6 +9,9 @@ import KataPulse
 @main
 enum EntryPoint {
     static func main() async {
+        // systemd's watchdog aborts a wedged service with SIGABRT; the Swift runtime's backtracer would catch
+        // it and let the process run on. Let SIGABRT end the process, as the watchdog expects.
+        signal(SIGABRT, SIG_DFL)
         let command: any ParsableCommand
         do {
             command = try KataPulseCommand.parseAsRoot()
