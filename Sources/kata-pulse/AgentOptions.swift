@@ -28,6 +28,12 @@ struct AgentOptions: ParsableArguments {
     var logLevel: String?
 
     @Option(
+        help:
+            "Log format: auto (journald when stderr is the journal, else logfmt), journald, logfmt, json. (env: KATA_PULSE_LOG_FORMAT; default: auto)"
+    )
+    var logFormat: String?
+
+    @Option(
         name: [.short, .customLong("metrics-interval-secs")],
         help: "Seconds between collection rounds. (env: KATA_PULSE_METRICS_INTERVAL; default: 60)")
     var metricsIntervalSecs: String?
@@ -109,6 +115,15 @@ struct AgentOptions: ParsableArguments {
             configuration.logLevel = level
         } else if let legacy = environment["RUST_LOG"], let level = Self.parseLevel(legacy) {
             configuration.logLevel = level
+        }
+        if let text = value(logFormat, "KATA_PULSE_LOG_FORMAT", environment) {
+            guard let format = LogFormat(rawValue: text.value) else {
+                throw UsageError(
+                    description:
+                        "invalid value '\(text.value)' for \(text.source("--log-format")): expected auto, journald, logfmt or json"
+                )
+            }
+            configuration.logFormat = format
         }
         if let seconds = try integer(
             metricsIntervalSecs, "--metrics-interval-secs", "KATA_PULSE_METRICS_INTERVAL", environment, 1...86_400)

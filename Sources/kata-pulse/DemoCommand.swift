@@ -28,7 +28,8 @@ struct DemoCommand: AsyncParsableCommand {
         var configuration = try options.resolve(environment: processEnvironment(), defaults: defaults)
         configuration.sandboxRoots = [root]
         configuration.runtimeEndpoint = nil
-        let logger = makeLogger(level: configuration.logLevel)
+        let logger = makeLogger(
+            level: configuration.logLevel, format: configuration.logFormat, environment: processEnvironment())
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let simulator = ShimSimulator(configuration: try simulation.configuration(root: root), group: group)
         // Shims first, so the agent's first look finds every socket in place.

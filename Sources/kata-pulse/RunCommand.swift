@@ -21,7 +21,7 @@ func runAgent(_ options: AgentOptions) async throws {
     var configuration = try options.resolve(environment: environment)
     // Socket activation: serve on what systemd passed instead of binding --listen-address.
     configuration.passedListeners = try SystemdListeners.take()
-    let logger = makeLogger(level: configuration.logLevel)
+    let logger = makeLogger(level: configuration.logLevel, format: configuration.logFormat, environment: environment)
     logger.info(
         "starting kata-pulse",
         metadata: [
@@ -41,9 +41,12 @@ func runAgent(_ options: AgentOptions) async throws {
     logger.info("stopped")
 }
 
-/// The process logger: logfmt on stderr at the configured level.
-func makeLogger(level: Logger.Level) -> Logger {
-    var logger = Logger(label: "kata-pulse") { label in LogfmtLogHandler(label: label, level: level) }
+/// The process logger, in the configured format and level, rate-limited per message and sandbox.
+func makeLogger(level: Logger.Level, format: LogFormat = .logfmt, environment: [String: String] = [:]) -> Logger {
+    let limiter = LogRateLimiter()
+    var logger = Logger(label: "kata-pulse") { _ in
+        format.makeHandler(level: level, environment: environment, limiter: limiter)
+    }
     logger.logLevel = level
     return logger
 }

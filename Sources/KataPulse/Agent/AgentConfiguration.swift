@@ -7,6 +7,7 @@ public struct AgentConfiguration: Sendable {
     /// The CRI socket path for pod metadata; nil when disabled (`none`).
     public var runtimeEndpoint: String?
     public var logLevel: Logger.Level
+    public var logFormat: LogFormat = .auto
     public var metricsInterval: Duration
     public var sandboxRoots: [String]
     public var shimTimeout: Duration
