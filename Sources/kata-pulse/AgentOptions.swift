@@ -84,6 +84,27 @@ struct AgentOptions: ParsableArguments {
     )
     var cadvisorDiskExclude: String?
 
+    @Option(
+        help:
+            "Write a snapshot after every round into this node_exporter textfile directory, e.g. /var/lib/prometheus/node-exporter. (env: KATA_PULSE_TEXTFILE_DIR; default: off)"
+    )
+    var textfileDir: String?
+
+    @Option(help: "The textfile's name; must end in .prom. (env: KATA_PULSE_TEXTFILE_NAME; default: kata-pulse.prom)")
+    var textfileName: String?
+
+    @Option(
+        help:
+            "Series in the textfile: kata, cadvisor or kata,cadvisor. (env: KATA_PULSE_TEXTFILE_EXPOSITION; default: as --exposition)"
+    )
+    var textfileExposition: String?
+
+    @Flag(
+        help:
+            "Remove the textfile on a clean shutdown (by default it stays; node_exporter reports its age). (env: KATA_PULSE_TEXTFILE_REMOVE_ON_EXIT=true)"
+    )
+    var textfileRemoveOnExit = false
+
     /// Resolves flags, environment and defaults into a configuration; a bad value names its flag.
     func resolve(environment: [String: String], defaults: AgentConfiguration = AgentConfiguration()) throws(UsageError)
         -> AgentConfiguration
@@ -167,6 +188,45 @@ struct AgentOptions: ParsableArguments {
             rescanIntervalSecs, "--rescan-interval-secs", "KATA_PULSE_RESCAN_INTERVAL", environment, 1...86_400)
         {
             configuration.rescanInterval = .seconds(seconds)
+        }
+        if let text = value(textfileDir, "KATA_PULSE_TEXTFILE_DIR", environment) {
+            guard text.value.hasPrefix("/") else {
+                throw UsageError(
+                    description:
+                        "invalid value '\(text.value)' for \(text.source("--textfile-dir")): expected an absolute path")
+            }
+            configuration.textfileDirectory = text.value
+        }
+        if let text = value(textfileName, "KATA_PULSE_TEXTFILE_NAME", environment) {
+            guard text.value.hasSuffix(".prom"), !text.value.contains("/"), !text.value.hasPrefix(".") else {
+                throw UsageError(
+                    description:
+                        "invalid value '\(text.value)' for \(text.source("--textfile-name")): expected a file name ending in .prom"
+                )
+            }
+            configuration.textfileName = text.value
+        }
+        if let text = value(textfileExposition, "KATA_PULSE_TEXTFILE_EXPOSITION", environment) {
+            guard let set = ExpositionSet(parsing: text.value) else {
+                throw UsageError(
+                    description:
+                        "invalid value '\(text.value)' for \(text.source("--textfile-exposition")): expected kata, cadvisor or kata,cadvisor"
+                )
+            }
+            configuration.textfileExposition = set
+        }
+        if textfileRemoveOnExit {
+            configuration.textfileRemoveOnExit = true
+        } else if let text = environment["KATA_PULSE_TEXTFILE_REMOVE_ON_EXIT"], !text.isEmpty {
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": configuration.textfileRemoveOnExit = true
+            case "0", "false", "no", "off": configuration.textfileRemoveOnExit = false
+            default:
+                throw UsageError(
+                    description:
+                        "invalid value '\(text)' for --textfile-remove-on-exit (from KATA_PULSE_TEXTFILE_REMOVE_ON_EXIT): expected true or false"
+                )
+            }
         }
         if let text = value(exposition, "KATA_PULSE_EXPOSITION", environment) {
             guard let set = ExpositionSet(parsing: text.value) else {

@@ -14,8 +14,10 @@ mkdir -p "$work/journal" "$work/sbs"
 
 unshare --mount --propagation private bash -euc '
     work=$1 bin=$2
-    mkdir -p /run/systemd/journal /var/log/journal
+    mkdir -p /run/systemd/journal /run/log /var/log/journal
+    # Private sockets and a private volatile journal: nothing of the host journal (or earlier runs) comes in.
     mount -t tmpfs tmpfs /run/systemd/journal
+    mount -t tmpfs tmpfs /run/log
     mount --bind "$work/journal" /var/log/journal
     /lib/systemd/systemd-journald >"$work/journald.out" 2>&1 &
     journald=$!
@@ -41,15 +43,18 @@ for entry in entries:
         assert field in entry, (field, entry)
 failed = [e for e in entries if e["MESSAGE"] == "failed to collect sandbox metrics"]
 assert failed and all(e.get("SANDBOX_ID") == "failing-sandbox" for e in failed), failed
-assert failed[0]["PRIORITY"] == "4" and failed[0]["REASON"] == "http_status", failed[0]
-error = failed[0]["ERROR"]
+# A first attempt can fail differently on a loaded machine (each change of reason is logged once); the
+# 500s that repeat every round must appear exactly once.
+status = [e for e in failed if e.get("REASON") == "http_status"]
+assert len(status) == 1, f"http_status failure logged {len(status)} times in 5 rounds: once per state change expected; reasons {[e.get('REASON') for e in failed]}"
+assert status[0]["PRIORITY"] == "4", status[0]
+error = status[0]["ERROR"]
 error = bytes(error).decode() if isinstance(error, list) else error  # journalctl gives binary-safe values as byte arrays
 assert "internal error\n" in error, repr(error)  # the shim's body ends in a newline: a multi-line value
-assert len(failed) == 1, f"logged {len(failed)} times in 5 rounds: once per state change expected"
 started = [e for e in entries if e["MESSAGE"] == "starting kata-pulse"]
 assert started and started[0]["PRIORITY"] == "6" and "SANDBOX_ROOTS" in started[0], started
 discovered = {e.get("SANDBOX_ID") for e in entries if e["MESSAGE"] == "sandbox discovered"}
 assert discovered == {"failing-sandbox", "healthy-sandbox"}, discovered
-print(f"{len(entries)} entries; failure logged once with SANDBOX_ID, PRIORITY 4 and a multi-line ERROR")
+print(f"{len(entries)} entries; the 500 logged once in 5 rounds with SANDBOX_ID, PRIORITY 4 and a multi-line ERROR")
 PY
 echo "journald: ok"

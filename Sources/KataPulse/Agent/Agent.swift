@@ -12,6 +12,8 @@ public struct Agent: Sendable {
     public let server: MetricsServer
     /// systemd readiness, status and watchdog, when started by systemd.
     let systemdServices: [any Service]
+    /// node_exporter textfile (and later Pushgateway) exports.
+    let exportServices: [any Service]
 
     public init(
         configuration: AgentConfiguration, group: any EventLoopGroup, logger: Logger,
@@ -34,14 +36,24 @@ public struct Agent: Sendable {
             of: RoundSummary.self, bufferingPolicy: .bufferingNewest(1))
         let (listening, listeningContinuation) = AsyncStream.makeStream(
             of: [ListenAddress].self, bufferingPolicy: .bufferingNewest(1))
+        // Exports take the newest round's snapshot; a slow one skips rounds rather than delaying collection.
+        let (textfileSnapshots, textfileContinuation) = AsyncStream.makeStream(
+            of: Snapshot.self, bufferingPolicy: .bufferingNewest(1))
+        let exportCounters = ExportCounters()
+        let textfileEnabled = configuration.textfileDirectory != nil
         self.collector = Collector(
             configuration: .init(
                 roots: configuration.sandboxRoots, interval: configuration.metricsInterval,
                 concurrency: configuration.shimConcurrency, limits: configuration.limits,
                 exposition: configuration.exposition, disks: configuration.disks,
                 vmContainer: configuration.cadvisorVMContainer),
-            changes: registry.changes, client: client, store: store, logger: logger, progress: progress,
-            onRound: { roundsContinuation.yield($0) })
+            changes: registry.changes, client: client, store: store,
+            builder: SnapshotBuilder(exportCounters: textfileEnabled ? exportCounters : nil), logger: logger,
+            progress: progress,
+            onRound: { summary, snapshot in
+                roundsContinuation.yield(summary)
+                if textfileEnabled { textfileContinuation.yield(snapshot) }
+            })
         let listeners: [MetricsServer.Listener] =
             configuration.passedListeners.isEmpty
             ? [.address(configuration.listenAddress)] : configuration.passedListeners.map { .passed($0) }
@@ -65,10 +77,21 @@ public struct Agent: Sendable {
             }
         }
         self.systemdServices = systemd
+        if let directory = configuration.textfileDirectory {
+            self.exportServices = [
+                TextfileExporter(
+                    writer: TextfileWriter(directory: directory, name: configuration.textfileName),
+                    exposition: configuration.textfileExposition ?? configuration.exposition,
+                    removeOnExit: configuration.textfileRemoveOnExit, snapshots: textfileSnapshots,
+                    counters: exportCounters, logger: logger)
+            ]
+        } else {
+            self.exportServices = []
+        }
     }
 
     /// The services in start order; shut down in reverse (systemd's first, so STOPPING=1 goes out at once).
-    public var services: [any Service] { [registry, collector, server] + systemdServices }
+    public var services: [any Service] { [registry, collector, server] + exportServices + systemdServices }
 
     /// Runs every service until SIGTERM/SIGINT (or cancellation), then shuts down gracefully.
     public func run(logger: Logger, extraServices: [any Service] = []) async throws {

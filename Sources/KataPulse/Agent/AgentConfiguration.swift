@@ -23,6 +23,12 @@ public struct AgentConfiguration: Sendable {
     public var cadvisorVMContainer: String?
     /// Sockets systemd passed (socket activation); when present, `listenAddress` is not bound.
     public var passedListeners: [PassedListener] = []
+    /// node_exporter textfile export: directory (off when nil), file name, series, removal on exit.
+    public var textfileDirectory: String?
+    public var textfileName = "kata-pulse.prom"
+    /// Series in the textfile; nil means the same as ``exposition``.
+    public var textfileExposition: ExpositionSet?
+    public var textfileRemoveOnExit = false
 
     public static let defaultSandboxRoots = ["/run/vc/sbs", "/run/kata"]
 

@@ -47,7 +47,7 @@ public actor Collector: Service {
     private let builder: SnapshotBuilder
     private let logger: Logger
     private let progress: CollectionProgress
-    private let onRound: @Sendable (RoundSummary) -> Void
+    private let onRound: @Sendable (RoundSummary, Snapshot) -> Void
     private var records: [String: SandboxRecord] = [:]
     private var statistics = CollectionStatistics()
 
@@ -55,7 +55,7 @@ public actor Collector: Service {
         configuration: Configuration, changes: AsyncStream<DiscoveryChange>, client: ShimClient,
         store: SnapshotStore, builder: SnapshotBuilder = SnapshotBuilder(), logger: Logger,
         progress: CollectionProgress = CollectionProgress(),
-        onRound: @escaping @Sendable (RoundSummary) -> Void = { _ in }
+        onRound: @escaping @Sendable (RoundSummary, Snapshot) -> Void = { _, _ in }
     ) {
         self.progress = progress
         self.onRound = onRound
@@ -121,14 +121,14 @@ public actor Collector: Service {
             statistics.lastRoundDurationSeconds = (ContinuousClock.now - started).seconds
             statistics.lastRoundEnd = now
         }
-        publish()
+        let snapshot = publish()
         if isRound {
             let up = records.values.filter(\.isUp).count
             let summary = RoundSummary(
                 sandboxes: records.count, up: up, failing: records.count - up,
                 durationSeconds: statistics.lastRoundDurationSeconds)
             progress.roundDidEnd(summary)
-            onRound(summary)
+            onRound(summary, snapshot)
             // A round parses every body at once and frees it all; hand the freed pages back to the
             // kernel so the resident size reflects the snapshot, not the round's peak.
             malloc_trim(0)
@@ -170,9 +170,12 @@ public actor Collector: Service {
         records[result.id] = record
     }
 
-    private func publish() {
+    @discardableResult
+    private func publish() -> Snapshot {
         let sorted = records.values.sorted { $0.id < $1.id }
-        store.replace(builder.build(sandboxes: sorted, statistics: statistics, now: UnixTime.now()))
+        let snapshot = builder.build(sandboxes: sorted, statistics: statistics, now: UnixTime.now())
+        store.replace(snapshot)
+        return snapshot
     }
 
     struct CollectionResult: Sendable {

@@ -8,10 +8,15 @@ public struct SnapshotBuilder: Sendable {
     /// zlib level for the once-per-round gzip body.
     public var compressionLevel: Int32
     public var version: String
+    /// Push-mode outcomes to publish, when an export is configured.
+    public var exportCounters: ExportCounters?
 
-    public init(compressionLevel: Int32 = 6, version: String = KataPulseVersion.string) {
+    public init(
+        compressionLevel: Int32 = 6, version: String = KataPulseVersion.string, exportCounters: ExportCounters? = nil
+    ) {
         self.compressionLevel = compressionLevel
         self.version = version
+        self.exportCounters = exportCounters
     }
 
     /// Builds a snapshot from sandbox records sorted by id.
@@ -21,7 +26,8 @@ public struct SnapshotBuilder: Sendable {
         body.reserveCapacity(merged.estimatedSize + 16_384)
         var spans: [Snapshot.FamilySpan] = []
         for family in OwnMetrics.collectionFamilies(
-            sandboxes: sandboxes, statistics: statistics, typeConflicts: merged.conflicts, version: version)
+            sandboxes: sandboxes, statistics: statistics, typeConflicts: merged.conflicts, version: version,
+            extra: exportCounters?.families ?? [])
         {
             let start = body.count
             ExpositionRenderer.appendHeader(name: family.name, help: family.help, type: family.type, to: &body)

@@ -25,7 +25,8 @@ public enum OwnMetrics {
 
     /// Families that describe collection; rendered once per snapshot, first in its body.
     static func collectionFamilies(
-        sandboxes: [SandboxRecord], statistics: CollectionStatistics, typeConflicts: Int, version: String
+        sandboxes: [SandboxRecord], statistics: CollectionStatistics, typeConflicts: Int, version: String,
+        extra: [MetricFamily] = []
     ) -> [MetricFamily] {
         var families: [MetricFamily] = []
         families.append(histogram(statistics.shimDurations))
@@ -101,6 +102,7 @@ public enum OwnMetrics {
                 "kata_pulse_type_conflicts",
                 "Sandbox families left out of the snapshot because their TYPE disagrees with other sandboxes'.",
                 [Sample(name: "kata_pulse_type_conflicts", value: Double(typeConflicts))]))
+        families += extra
         // The histogram keeps kata-monitor's place; the kata_pulse_* families follow sorted by name.
         return [families[0]] + families.dropFirst().filter { !$0.samples.isEmpty }.sorted { $0.name < $1.name }
     }

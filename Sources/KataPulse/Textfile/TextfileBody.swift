@@ -1,0 +1,22 @@
+/// What a textfile snapshot holds: the snapshot's collection families and the selected series, without the
+/// families that describe HTTP scrapes of `/metrics` (`kata_monitor_scrape_count`, `…_failed_count`).
+public enum TextfileBody {
+    public static func render(_ snapshot: Snapshot, exposition: ExpositionSet) -> [UInt8] {
+        var body = ExpositionRenderer.render(
+            OwnMetrics.requestFamilies(
+                runningShimCount: snapshot.runningShimCount, scrapeCount: 0, scrapeFailedCount: 0
+            )
+            .filter { $0.name == "kata_monitor_running_shim_count" })
+        let bytes = snapshot.bodyBuffer.readableBytesView
+        let start = snapshot.bodyBuffer.readerIndex
+        for span in snapshot.families where includes(span.name, exposition) {
+            body.append(contentsOf: bytes[span.range.offset(by: start)])
+        }
+        return body
+    }
+
+    static func includes(_ family: String, _ exposition: ExpositionSet) -> Bool {
+        if family.hasPrefix("kata_monitor_") || family.hasPrefix("kata_pulse_") { return true }
+        return family.hasPrefix("container_") ? exposition.contains(.cadvisor) : exposition.contains(.kata)
+    }
+}
