@@ -64,6 +64,19 @@ print(f"node_exporter serves all {len(in_file)} series of the file; node_textfil
 PY
 grep -q '^kata_pulse_type_conflicts 1$' "$work/file.prom" || fail "the conflict sandbox was not in the file"
 
+echo "== on a clean shutdown the file stays, or goes with --textfile-remove-on-exit"
+kill -TERM "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
+[ -s "$work/textfile/kata-pulse.prom" ] || fail "the file went away on shutdown"
+mkdir -p "$work/removed"
+KATA_PULSE_TEXTFILE_REMOVE_ON_EXIT=true "$bin" --sandbox-root "$work/sbs" --runtime-endpoint none \
+    --metrics-interval-secs 1 --listen-address "127.0.0.1:$((AGENT_PORT + 3))" --textfile-dir "$work/removed" \
+    2>"$work/removed.err" &
+removing=$!
+for _ in $(seq 1 100); do [ -s "$work/removed/kata-pulse.prom" ] && break; sleep 0.1; done
+[ -s "$work/removed/kata-pulse.prom" ] || fail "no file to remove"
+kill -TERM "$removing"; wait "$removing" || fail "exit status on SIGTERM"
+[ ! -e "$work/removed/kata-pulse.prom" ] || fail "--textfile-remove-on-exit left the file"
+
 echo "== full and read-only file systems keep the previous file"
 mkdir -p "$work/small"
 unshare --mount --propagation private bash -euc '
