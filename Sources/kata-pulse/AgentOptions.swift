@@ -105,6 +105,21 @@ struct AgentOptions: ParsableArguments {
     )
     var textfileRemoveOnExit = false
 
+    @Option(
+        help:
+            "Push the snapshot after every round to this Pushgateway, http://host[:port][/path]. (env: KATA_PULSE_PUSHGATEWAY_URL; default: off)"
+    )
+    var pushgatewayUrl: String?
+
+    @Option(help: "The push's job label. (env: KATA_PULSE_PUSHGATEWAY_JOB; default: kata-pulse)")
+    var pushgatewayJob: String?
+
+    @Option(help: "The push's instance label. (env: KATA_PULSE_PUSHGATEWAY_INSTANCE; default: the host name)")
+    var pushgatewayInstance: String?
+
+    @Option(help: "Deadline of one push, in milliseconds. (env: KATA_PULSE_PUSHGATEWAY_TIMEOUT_MS; default: 5000)")
+    var pushgatewayTimeoutMs: String?
+
     /// Resolves flags, environment and defaults into a configuration; a bad value names its flag.
     func resolve(environment: [String: String], defaults: AgentConfiguration = AgentConfiguration()) throws(UsageError)
         -> AgentConfiguration
@@ -228,6 +243,24 @@ struct AgentOptions: ParsableArguments {
                 )
             }
         }
+        if let text = value(pushgatewayUrl, "KATA_PULSE_PUSHGATEWAY_URL", environment) {
+            let job = value(pushgatewayJob, "KATA_PULSE_PUSHGATEWAY_JOB", environment)?.value ?? "kata-pulse"
+            let instance =
+                value(pushgatewayInstance, "KATA_PULSE_PUSHGATEWAY_INSTANCE", environment)?.value ?? Self.hostName()
+            guard let target = PushgatewayTarget(url: text.value, job: job, instance: instance) else {
+                throw UsageError(
+                    description:
+                        "invalid value '\(text.value)' for \(text.source("--pushgateway-url")): expected http://host[:port][/path] and a non-empty job"
+                )
+            }
+            configuration.pushgateway = target
+        }
+        if let milliseconds = try integer(
+            pushgatewayTimeoutMs, "--pushgateway-timeout-ms", "KATA_PULSE_PUSHGATEWAY_TIMEOUT_MS", environment,
+            1...600_000)
+        {
+            configuration.pushgatewayTimeout = .milliseconds(milliseconds)
+        }
         if let text = value(exposition, "KATA_PULSE_EXPOSITION", environment) {
             guard let set = ExpositionSet(parsing: text.value) else {
                 throw UsageError(
@@ -289,6 +322,12 @@ struct AgentOptions: ParsableArguments {
             throw UsageError(description: "invalid value '\(path)' for \(source): sandbox roots must be absolute paths")
         }
         return cleaned.map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func parseLevel(_ text: String) -> Logger.Level? {

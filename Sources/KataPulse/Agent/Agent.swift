@@ -39,8 +39,11 @@ public struct Agent: Sendable {
         // Exports take the newest round's snapshot; a slow one skips rounds rather than delaying collection.
         let (textfileSnapshots, textfileContinuation) = AsyncStream.makeStream(
             of: Snapshot.self, bufferingPolicy: .bufferingNewest(1))
-        let exportCounters = ExportCounters()
+        let (pushSnapshots, pushContinuation) = AsyncStream.makeStream(
+            of: Snapshot.self, bufferingPolicy: .bufferingNewest(1))
         let textfileEnabled = configuration.textfileDirectory != nil
+        let pushEnabled = configuration.pushgateway != nil
+        let exportCounters = ExportCounters(textfile: textfileEnabled, pushgateway: pushEnabled)
         self.collector = Collector(
             configuration: .init(
                 roots: configuration.sandboxRoots, interval: configuration.metricsInterval,
@@ -48,11 +51,13 @@ public struct Agent: Sendable {
                 exposition: configuration.exposition, disks: configuration.disks,
                 vmContainer: configuration.cadvisorVMContainer),
             changes: registry.changes, client: client, store: store,
-            builder: SnapshotBuilder(exportCounters: textfileEnabled ? exportCounters : nil), logger: logger,
+            builder: SnapshotBuilder(exportCounters: textfileEnabled || pushEnabled ? exportCounters : nil),
+            logger: logger,
             progress: progress,
             onRound: { summary, snapshot in
                 roundsContinuation.yield(summary)
                 if textfileEnabled { textfileContinuation.yield(snapshot) }
+                if pushEnabled { pushContinuation.yield(snapshot) }
             })
         let listeners: [MetricsServer.Listener] =
             configuration.passedListeners.isEmpty
@@ -77,17 +82,22 @@ public struct Agent: Sendable {
             }
         }
         self.systemdServices = systemd
+        var exports: [any Service] = []
         if let directory = configuration.textfileDirectory {
-            self.exportServices = [
+            exports.append(
                 TextfileExporter(
                     writer: TextfileWriter(directory: directory, name: configuration.textfileName),
                     exposition: configuration.textfileExposition ?? configuration.exposition,
                     removeOnExit: configuration.textfileRemoveOnExit, snapshots: textfileSnapshots,
-                    counters: exportCounters, logger: logger)
-            ]
-        } else {
-            self.exportServices = []
+                    counters: exportCounters, logger: logger))
         }
+        if let target = configuration.pushgateway {
+            exports.append(
+                PushgatewayExporter(
+                    target: target, exposition: configuration.exposition, timeout: configuration.pushgatewayTimeout,
+                    snapshots: pushSnapshots, counters: exportCounters, group: group, logger: logger))
+        }
+        self.exportServices = exports
     }
 
     /// The services in start order; shut down in reverse (systemd's first, so STOPPING=1 goes out at once).

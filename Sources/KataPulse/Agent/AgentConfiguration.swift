@@ -29,6 +29,9 @@ public struct AgentConfiguration: Sendable {
     /// Series in the textfile; nil means the same as ``exposition``.
     public var textfileExposition: ExpositionSet?
     public var textfileRemoveOnExit = false
+    /// Pushgateway export (off when nil) and the deadline of one push.
+    public var pushgateway: PushgatewayTarget?
+    public var pushgatewayTimeout: Duration = .seconds(5)
 
     public static let defaultSandboxRoots = ["/run/vc/sbs", "/run/kata"]
 

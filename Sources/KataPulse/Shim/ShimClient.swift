@@ -42,14 +42,14 @@ public struct ShimClient: Sendable {
 
     func get(_ pathInURL: String, socketPath: String, maxBodySize: Int? = nil) async throws(ShimError) -> [UInt8] {
         let limit = maxBodySize ?? self.maxBodySize
-        let response: HTTPGetResponse
+        let response: HTTPExchangeResponse
         do {
             response = try await UnixSocketPath.withShortPath(socketPath) { path in
-                try await HTTPGet.fetch(
+                try await HTTPExchange.fetch(
                     try SocketAddress(unixDomainSocketPath: path), path: pathInURL,
                     host: "shim", timeout: timeout, maxBodySize: limit, group: group)
             }
-        } catch let error as HTTPGetError {
+        } catch let error as HTTPExchangeError {
             throw ShimError(reason: error.failureReason, message: "GET \(pathInURL) on \(socketPath): \(error)")
         } catch {
             throw ShimError(reason: .connect, message: "GET \(pathInURL) on \(socketPath): \(error)")
@@ -64,7 +64,7 @@ public struct ShimClient: Sendable {
     }
 }
 
-extension HTTPGetError {
+extension HTTPExchangeError {
     var failureReason: ScrapeFailureReason {
         switch self {
         case .connect: .connect

@@ -5,8 +5,26 @@ public final class ExportCounters: Sendable {
     private let textfileWrites = Atomic<Int>(0)
     private let textfileFailures = Atomic<Int>(0)
     private let textfileLastWrite = Atomic<UInt64>(0)
+    private let pushes = Atomic<Int>(0)
+    private let pushFailures = Atomic<Int>(0)
+    private let lastPush = Atomic<UInt64>(0)
+    /// Which exports are configured: only their families are published.
+    let textfile: Bool
+    let pushgateway: Bool
 
-    public init() {}
+    public init(textfile: Bool, pushgateway: Bool) {
+        self.textfile = textfile
+        self.pushgateway = pushgateway
+    }
+
+    func pushed(at time: Double) {
+        pushes.add(1, ordering: .relaxed)
+        lastPush.store(time.bitPattern, ordering: .relaxed)
+    }
+
+    func pushFailed() {
+        pushFailures.add(1, ordering: .relaxed)
+    }
 
     func textfileWritten(at time: Double) {
         textfileWrites.add(1, ordering: .relaxed)
@@ -17,33 +35,42 @@ public final class ExportCounters: Sendable {
         textfileFailures.add(1, ordering: .relaxed)
     }
 
-    /// The families describing these counters.
+    /// The families describing the configured exports.
     var families: [MetricFamily] {
-        var families = [
-            MetricFamily(
-                name: "kata_pulse_textfile_write_failures_total",
-                help: "Textfile snapshots that could not be written (the previous file stays).", type: .counter,
-                samples: [
-                    Sample(
-                        name: "kata_pulse_textfile_write_failures_total",
-                        value: Double(textfileFailures.load(ordering: .relaxed)))
-                ]),
-            MetricFamily(
-                name: "kata_pulse_textfile_writes_total", help: "Textfile snapshots written.", type: .counter,
-                samples: [
-                    Sample(
-                        name: "kata_pulse_textfile_writes_total", value: Double(textfileWrites.load(ordering: .relaxed))
-                    )
-                ]),
-        ]
-        let last = Double(bitPattern: textfileLastWrite.load(ordering: .relaxed))
-        if last > 0 {
+        var families: [MetricFamily] = []
+        if textfile {
             families.append(
-                MetricFamily(
-                    name: "kata_pulse_textfile_last_write_timestamp_seconds",
-                    help: "Unix time of the last textfile snapshot written.", type: .gauge,
-                    samples: [Sample(name: "kata_pulse_textfile_last_write_timestamp_seconds", value: last)]))
+                counter(
+                    "kata_pulse_textfile_write_failures_total",
+                    "Textfile snapshots that could not be written (the previous file stays).", textfileFailures))
+            families.append(counter("kata_pulse_textfile_writes_total", "Textfile snapshots written.", textfileWrites))
+            families += timestamp(
+                "kata_pulse_textfile_last_write_timestamp_seconds", "Unix time of the last textfile snapshot written.",
+                textfileLastWrite)
+        }
+        if pushgateway {
+            families.append(
+                counter(
+                    "kata_pulse_pushgateway_push_failures_total", "Pushes to the Pushgateway that failed.", pushFailures
+                ))
+            families.append(
+                counter("kata_pulse_pushgateway_pushes_total", "Snapshots pushed to the Pushgateway.", pushes))
+            families += timestamp(
+                "kata_pulse_pushgateway_last_push_timestamp_seconds", "Unix time of the last successful push.", lastPush
+            )
         }
         return families
+    }
+
+    private func counter(_ name: String, _ help: String, _ value: borrowing Atomic<Int>) -> MetricFamily {
+        MetricFamily(
+            name: name, help: help, type: .counter,
+            samples: [Sample(name: name, value: Double(value.load(ordering: .relaxed)))])
+    }
+
+    private func timestamp(_ name: String, _ help: String, _ bits: borrowing Atomic<UInt64>) -> [MetricFamily] {
+        let value = Double(bitPattern: bits.load(ordering: .relaxed))
+        guard value > 0 else { return [] }
+        return [MetricFamily(name: name, help: help, type: .gauge, samples: [Sample(name: name, value: value)])]
     }
 }

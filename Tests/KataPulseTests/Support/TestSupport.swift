@@ -111,9 +111,9 @@ final class RunningAgent: Sendable {
     }
 
     func get(_ path: String, headers: [(String, String)] = [], method: HTTPMethod = .GET) async throws
-        -> HTTPGetResponse
+        -> HTTPExchangeResponse
     {
-        try await HTTPGet.fetch(
+        try await HTTPExchange.fetch(
             try SocketAddress(ipAddress: "127.0.0.1", port: port), path: path, host: "127.0.0.1", headers: headers,
             method: method, timeout: .seconds(10), maxBodySize: 1 << 30, group: testGroup)
     }

@@ -2,8 +2,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A complete HTTP response, as read by ``HTTPGet``.
-public struct HTTPGetResponse: Sendable {
+/// A complete HTTP response, as read by ``HTTPExchange``.
+public struct HTTPExchangeResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
@@ -15,7 +15,7 @@ public struct HTTPGetResponse: Sendable {
 }
 
 /// Why an HTTP GET failed.
-public enum HTTPGetError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum HTTPExchangeError: Error, Sendable, Equatable, CustomStringConvertible {
     case connect(String)
     case timeout
     case bodyTooLarge(limit: Int)
@@ -33,25 +33,27 @@ public enum HTTPGetError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// One HTTP/1.1 GET over a fresh connection, with a total deadline and a body cap.
+/// One HTTP/1.1 request over a fresh connection, with a total deadline and a body cap: `GET` to shims, `PUT`
+/// to a Pushgateway.
 ///
 /// The deadline covers connecting, sending and reading the whole body, so a peer that accepts and never
 /// answers, or drips bytes, costs exactly the deadline. Chunked and content-length bodies are both handled
 /// by NIO's decoder.
-public enum HTTPGet {
+public enum HTTPExchange {
     public static func fetch(
         _ address: SocketAddress,
         path: String,
         host: String,
         headers: [(String, String)] = [],
         method: HTTPMethod = .GET,
+        body: [UInt8]? = nil,
         timeout: TimeAmount,
         maxBodySize: Int,
         group: any EventLoopGroup
-    ) async throws(HTTPGetError) -> HTTPGetResponse {
+    ) async throws(HTTPExchangeError) -> HTTPExchangeResponse {
         let loop = group.next()
-        let promise = loop.makePromise(of: HTTPGetResponse.self)
-        let timer = loop.scheduleTask(in: timeout) { promise.fail(HTTPGetError.timeout) }
+        let promise = loop.makePromise(of: HTTPExchangeResponse.self)
+        let timer = loop.scheduleTask(in: timeout) { promise.fail(HTTPExchangeError.timeout) }
         promise.futureResult.whenComplete { _ in timer.cancel() }
 
         let connect = ClientBootstrap(group: loop)
@@ -67,7 +69,7 @@ public enum HTTPGet {
         connect.whenComplete { result in
             switch result {
             case .failure(let error):
-                promise.fail(HTTPGetError.connect(describe(error)))
+                promise.fail(HTTPExchangeError.connect(describe(error)))
             case .success(let channel):
                 promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
                 var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
@@ -75,7 +77,11 @@ public enum HTTPGet {
                 head.headers.add(name: "User-Agent", value: "kata-pulse/\(KataPulseVersion.string)")
                 head.headers.add(name: "Connection", value: "close")
                 for (name, value) in headers { head.headers.add(name: name, value: value) }
+                if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
                 channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                if let body, !body.isEmpty {
+                    channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil)
+                }
                 channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
             }
         }
@@ -86,7 +92,7 @@ public enum HTTPGet {
             } onCancel: {
                 promise.fail(CancellationError())
             }
-        } catch let error as HTTPGetError {
+        } catch let error as HTTPExchangeError {
             throw error
         } catch is CancellationError {
             throw .cancelled
@@ -105,12 +111,12 @@ public enum HTTPGet {
 private final class ResponseCollector: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
 
-    private let promise: EventLoopPromise<HTTPGetResponse>
+    private let promise: EventLoopPromise<HTTPExchangeResponse>
     private let maxBodySize: Int
     private var head: HTTPResponseHead?
     private var body: [UInt8] = []
 
-    init(promise: EventLoopPromise<HTTPGetResponse>, maxBodySize: Int) {
+    init(promise: EventLoopPromise<HTTPExchangeResponse>, maxBodySize: Int) {
         self.promise = promise
         self.maxBodySize = maxBodySize
     }
@@ -121,30 +127,30 @@ private final class ResponseCollector: ChannelInboundHandler {
             self.head = head
         case .body(let buffer):
             guard body.count + buffer.readableBytes <= maxBodySize else {
-                promise.fail(HTTPGetError.bodyTooLarge(limit: maxBodySize))
+                promise.fail(HTTPExchangeError.bodyTooLarge(limit: maxBodySize))
                 context.close(promise: nil)
                 return
             }
             body.append(contentsOf: buffer.readableBytesView)
         case .end:
             guard let head else {
-                promise.fail(HTTPGetError.read("response ended without a head"))
+                promise.fail(HTTPExchangeError.read("response ended without a head"))
                 return
             }
             promise.succeed(
-                HTTPGetResponse(
+                HTTPExchangeResponse(
                     status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: body))
             context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(HTTPGetError.read("connection closed before the response was complete"))
+        promise.fail(HTTPExchangeError.read("connection closed before the response was complete"))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(HTTPGetError.read(HTTPGet.describe(error)))
+        promise.fail(HTTPExchangeError.read(HTTPExchange.describe(error)))
         context.close(promise: nil)
     }
 }

@@ -1,0 +1,95 @@
+/// Where snapshots are pushed: a Pushgateway base URL plus the grouping key (`job`, `instance`).
+public struct PushgatewayTarget: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var basePath: String
+    public var job: String
+    public var instance: String
+
+    /// Parses `http://host[:port][/path]` (port 9091 when absent); nil for anything else.
+    public init?(url: String, job: String, instance: String) {
+        guard url.hasPrefix("http://"), !job.isEmpty else { return nil }
+        var rest = Substring(url.dropFirst("http://".count))
+        var path = ""
+        if let slash = rest.firstIndex(of: "/") {
+            path = String(rest[slash...])
+            rest = rest[..<slash]
+        }
+        while path.hasSuffix("/") { path.removeLast() }
+        var host = String(rest)
+        var port = 9091
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let after = host[host.index(after: close)...]
+            if after.hasPrefix(":") {
+                guard let parsed = Int(after.dropFirst()) else { return nil }
+                port = parsed
+            } else if !after.isEmpty {
+                return nil
+            }
+            host = String(host[host.index(after: host.startIndex)..<close])
+        } else if let colon = host.lastIndex(of: ":") {
+            guard let parsed = Int(host[host.index(after: colon)...]) else { return nil }
+            port = parsed
+            host = String(host[..<colon])
+        }
+        guard !host.isEmpty, (1...65535).contains(port), !path.contains("?"), !path.contains("#") else { return nil }
+        self.host = host
+        self.port = port
+        self.basePath = path
+        self.job = job
+        self.instance = instance
+    }
+
+    /// `…/metrics/job/<job>/instance/<instance>`, each value encoded as the Pushgateway expects.
+    public var path: String {
+        "\(basePath)/metrics/\(Self.segment("job", job))/\(Self.segment("instance", instance))"
+    }
+
+    public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path)" }
+
+    /// `name/value`, or `name@base64/…` (URL-safe base64) when the value is empty or holds a `/`.
+    static func segment(_ name: String, _ value: String) -> String {
+        // The Pushgateway spells an empty value as a lone padding character.
+        if value.isEmpty { return "\(name)@base64/=" }
+        if value.contains("/") {
+            return "\(name)@base64/\(base64URL(Array(value.utf8)))"
+        }
+        return "\(name)/\(percentEncoded(value))"
+    }
+
+    static func percentEncoded(_ value: String) -> String {
+        var out = ""
+        for byte in value.utf8 {
+            let scalar = Unicode.Scalar(byte)
+            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || "-._~".unicodeScalars.contains(scalar)
+            {
+                out.unicodeScalars.append(scalar)
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" : "") + hex
+            }
+        }
+        return out
+    }
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
+            let value = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * UInt32($1.offset)) }
+            for position in 0..<4 {
+                if position <= chunk.count {
+                    out.append(alphabet[Int((value >> (18 - 6 * UInt32(position))) & 0x3F)])
+                } else {
+                    out.append(UInt8(ascii: "="))
+                }
+            }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# End-to-end with Debian's prometheus-pushgateway: the agent PUTs its snapshot after every round (hostile and
+# type-conflicting shims present); the Pushgateway accepts every push and serves the same series with the
+# job/instance labels. A Pushgateway that is down, or that accepts and never answers, costs failed pushes
+# (counted) but never delays the next collection round.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PORT=${PORT:-19090}
+work=$(mktemp -d /tmp/kp-push-XXXXXX)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+metric() { curl -fsS "http://127.0.0.1:$1/metrics?filter_family=$2" | awk '!/^#/ {print $2}'; }
+
+swift build --product kata-pulse >/dev/null
+bin="$(swift build --show-bin-path)/kata-pulse"
+mkdir -p "$work/sbs"
+"$bin" simulate --root "$work/sbs" --sandboxes 4 --flavor mixed --faults inject:1,conflict:1 >/dev/null 2>&1 &
+pids+=($!)
+prometheus-pushgateway --web.listen-address="127.0.0.1:$PORT" >"$work/pushgateway.log" 2>&1 &
+pids+=($!)
+sleep 0.5
+"$bin" --sandbox-root "$work/sbs" --runtime-endpoint none --metrics-interval-secs 1 \
+    --listen-address "127.0.0.1:$((PORT + 1))" --pushgateway-url "http://127.0.0.1:$PORT" \
+    --pushgateway-instance test-node 2>"$work/agent.err" &
+pids+=($!)
+
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null | grep -q '^push_time_seconds{instance="test-node",job="kata-pulse"}' && break
+    sleep 0.1
+done
+sleep 2.5  # several rounds, every sandbox in
+curl -fsS "http://127.0.0.1:$((PORT + 1))/metrics" >"$work/agent.prom"
+curl -fsS "http://127.0.0.1:$PORT/metrics" >"$work/pushgateway.prom"
+[ "$(metric $((PORT + 1)) kata_pulse_pushgateway_push_failures_total)" = 0 ] \
+    || fail "pushes failed: $(grep -i push "$work/agent.err" | tail -3)"
+[ "$(metric $((PORT + 1)) kata_pulse_pushgateway_pushes_total)" -ge 2 ] || fail "fewer than 2 pushes"
+python3 - "$work/agent.prom" "$work/pushgateway.prom" <<'PY'
+import re, sys
+series = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? ')
+pair = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+def parse(path, drop=()):
+    out = set()
+    for line in open(path, encoding="utf-8"):
+        if line.startswith("#") or not line.strip():
+            continue
+        m = series.match(line)
+        out.add((m.group(1), tuple(sorted(p for p in pair.findall(m.group(2) or "") if p[0] not in drop))))
+    return out
+scrape_only = {"kata_monitor_scrape_count", "kata_monitor_scrape_failed_count"}
+agent = {s for s in parse(sys.argv[1]) if s[0] not in scrape_only}
+pushed_all = parse(sys.argv[2])
+ours = [s for s in pushed_all if ("job", "kata-pulse") in s[1] and ("instance", "test-node") in s[1]]
+assert ours, "nothing with job=kata-pulse, instance=test-node on the Pushgateway"
+pushed = {(name, tuple(p for p in labels if p[0] not in ("job", "instance"))) for name, labels in ours
+          if name not in ("push_time_seconds", "push_failure_time_seconds")}
+missing, extra = agent - pushed, pushed - agent
+assert not missing and not extra, f"missing {sorted(missing)[:3]}, extra {sorted(extra)[:3]}"
+failure = [l for l in open(sys.argv[2]) if l.startswith('push_failure_time_seconds{instance="test-node"')]
+assert failure and float(failure[0].split()[-1]) == 0, f"the Pushgateway recorded a failed push: {failure}"
+print(f"the Pushgateway serves all {len(agent)} series with job/instance labels; no failed push")
+PY
+
+echo "== a Pushgateway that is down or hangs does not delay collection"
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+time.sleep(120)  # accepts connections (in the kernel) and never answers
+' "$((PORT + 2))" &
+pids+=($!)
+for target in "$((PORT + 3)):down" "$((PORT + 2)):hung"; do
+    gateway=${target%%:*}
+    api=$((PORT + 4))
+    "$bin" --sandbox-root "$work/sbs" --runtime-endpoint none --metrics-interval-secs 1 \
+        --listen-address "127.0.0.1:$api" --pushgateway-url "http://127.0.0.1:$gateway" \
+        --pushgateway-timeout-ms 5000 2>"$work/slow.err" &
+    slow=$!
+    for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$api/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+    first=$(metric "$api" kata_pulse_collection_rounds_total)
+    sleep 4
+    later=$(metric "$api" kata_pulse_collection_rounds_total)
+    [ $((later - first)) -ge 3 ] || fail "${target#*:} Pushgateway: only $((later - first)) rounds in 4 s"
+    if [ "${target#*:}" = down ]; then
+        [ "$(metric "$api" kata_pulse_pushgateway_push_failures_total)" -ge 1 ] || fail "refused pushes not counted"
+    else
+        sleep 2  # the first push's 5 s deadline passes
+        [ "$(metric "$api" kata_pulse_pushgateway_push_failures_total)" -ge 1 ] || fail "hung push not counted"
+    fi
+    echo "${target#*:} Pushgateway: $((later - first)) rounds in 4 s, failures counted"
+    kill "$slow"; wait "$slow" 2>/dev/null || true
+done
+echo "pushgateway: ok"
