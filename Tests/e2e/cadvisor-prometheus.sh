@@ -6,22 +6,9 @@
 #   sum by (id) (rate(container_network_receive_bytes_total[1m]))  vs receive_bytes_per_second
 # and the target is up with no scrape error. Pods are grouped by `id` (/kata/<sandbox>): without a CRI
 # runtime on this machine the `pod` label is empty.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib/common.bash"
 AGENT_PORT=${AGENT_PORT:-18390}
 PROM_PORT=${PROM_PORT:-18391}
-work=$(mktemp -d /tmp/kp-prom-XXXXXX)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-swift build --product kata-pulse >/dev/null
-bin="$(swift build --show-bin-path)/kata-pulse"
 
 "$bin" simulate --root "$work/sbs" --sandboxes 4 --flavor mixed >"$work/truth.txt" 2>"$work/sim.err" &
 pids+=($!)

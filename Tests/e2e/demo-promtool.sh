@@ -3,20 +3,8 @@
 # /metrics passes `promtool check metrics` parsing, has unique label names on every line and unique
 # series, gzips to the same body, and shuts down cleanly on SIGTERM within a second. Also checks that
 # bad flags and bad environment values exit 2 naming the flag.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib/common.bash"
 PORT=${PORT:-18190}
-work=$(mktemp -d /tmp/kp-e2e-XXXXXX)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-swift build --product kata-pulse >/dev/null
-bin="$(swift build --show-bin-path)/kata-pulse"
 
 echo "== usage errors exit 2 and name the flag"
 set +e
@@ -30,13 +18,16 @@ KATA_PULSE_LISTEN=nonsense "$bin" >"$work/out" 2>&1; code=$?
 set -e
 [ "$code" = 2 ] && grep -q KATA_PULSE_LISTEN "$work/out" || fail "bad KATA_PULSE_LISTEN: exit $code: $(cat "$work/out")"
 [ "$code2" = 2 ] || fail "unknown flag exited $code2"
-"$bin" --help | grep -q "KATA_PULSE_METRICS_INTERVAL" || fail "--help does not list env vars"
-"$bin" --version | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+' || fail "--version"
+help=$("$bin" --help)  # captured first: grep -q closing the pipe early would fail the pipeline
+grep -q "KATA_PULSE_METRICS_INTERVAL" <<<"$help" || fail "--help does not list env vars"
+version=$("$bin" --version)
+grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+' <<<"$version" || fail "--version"
 
 echo "== demo with hostile sandboxes"
 swift run kata-pulse demo --sandboxes 6 --faults inject:1,conflict:1,garbage:1 \
     --listen-address "127.0.0.1:$PORT" --metrics-interval-secs 2 >"$work/demo.out" 2>"$work/demo.err" &
 pid=$!
+pids+=("$pid")
 for _ in $(seq 1 300); do
     if curl -fsS "http://127.0.0.1:$PORT/sandboxes?format=json" 2>/dev/null \
         | jq -e 'length == 6 and all(.status != "pending")' >/dev/null 2>&1; then

@@ -3,13 +3,7 @@
 # needed): `kata-pulse --log-format journald` logs a failing simulated shim, and `journalctl -o json` reads
 # back native entries with MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, CODE_FILE/LINE/FUNC and SANDBOX_ID, a
 # multi-line value intact, and the failure logged once per state change rather than every round.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d /tmp/kp-journal-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-
-swift build --product kata-pulse >/dev/null
-bin="$(swift build --show-bin-path)/kata-pulse"
+source "$(dirname "$0")/lib/common.bash"
 mkdir -p "$work/journal" "$work/sbs"
 
 unshare --mount --propagation private bash -euc '

@@ -3,22 +3,8 @@
 # type-conflicting shims present); the Pushgateway accepts every push and serves the same series with the
 # job/instance labels. A Pushgateway that is down, or that accepts and never answers, costs failed pushes
 # (counted) but never delays the next collection round.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib/common.bash"
 PORT=${PORT:-19090}
-work=$(mktemp -d /tmp/kp-push-XXXXXX)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-metric() { curl -fsS "http://127.0.0.1:$1/metrics?filter_family=$2" | awk '!/^#/ {print $2}'; }
-
-swift build --product kata-pulse >/dev/null
-bin="$(swift build --show-bin-path)/kata-pulse"
 mkdir -p "$work/sbs"
 "$bin" simulate --root "$work/sbs" --sandboxes 4 --flavor mixed --faults inject:1,conflict:1 >/dev/null 2>&1 &
 pids+=($!)
@@ -31,7 +17,7 @@ sleep 0.5
 pids+=($!)
 
 for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null | grep -q '^push_time_seconds{instance="test-node",job="kata-pulse"}' && break
+    curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null | grep '^push_time_seconds{instance="test-node",job="kata-pulse"}' >/dev/null && break
     sleep 0.1
 done
 sleep 2.5  # several rounds, every sandbox in

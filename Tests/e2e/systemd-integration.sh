@@ -2,24 +2,7 @@
 # End-to-end with systemd's real tools and a harness that plays systemd's side (Tests/e2e/systemd-harness.py):
 # socket activation over TCP, a unix socket and two sockets (systemd-socket-activate), READY/STATUS/WATCHDOG/
 # STOPPING notifications, and watchdog pings that stop when collection is wedged.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d /tmp/kp-sd-XXXXXX)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-wait_http() { # url
-    for _ in $(seq 1 100); do curl -fsS "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    return 1
-}
-
-swift build --product kata-pulse >/dev/null
-bin="$(swift build --show-bin-path)/kata-pulse"
+source "$(dirname "$0")/lib/common.bash"
 mkdir -p "$work/sbs"
 "$bin" simulate --root "$work/sbs" --sandboxes 2 >/dev/null 2>&1 &
 pids+=($!)
@@ -29,7 +12,7 @@ echo "== socket activation: TCP"
 systemd-socket-activate -l 127.0.0.1:18590 "${agent[@]}" 2>"$work/sa1.err" &
 pids+=($!)
 wait_http http://127.0.0.1:18590/healthz || fail "nothing served on the passed TCP socket: $(tail -3 "$work/sa1.err")"
-curl -fsS http://127.0.0.1:18590/metrics | grep -q '^kata_monitor_running_shim_count ' || fail "no /metrics"
+curl -fsS http://127.0.0.1:18590/metrics | grep '^kata_monitor_running_shim_count ' >/dev/null || fail "no /metrics"
 grep -q 'listen="systemd sockets"' "$work/sa1.err" || fail "did not take the passed socket"
 
 echo "== socket activation: unix socket and two sockets"

@@ -2,14 +2,9 @@
 # The unit files: `systemd-analyze verify` prints nothing for both (run with the built binary at
 # /usr/bin/kata-pulse through an overlay in a private mount namespace, so the host is not touched), and
 # `systemd-analyze security --offline=true` rates the service's exposure at 2.0 or better.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d /tmp/kp-units-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-
-swift build --product kata-pulse >/dev/null
+source "$(dirname "$0")/lib/common.bash"
 mkdir -p "$work/upper" "$work/work"
-cp "$(swift build --show-bin-path)/kata-pulse" "$work/upper/"
+cp "$bin" "$work/upper/"
 out=$(unshare --mount bash -c "mount -t overlay overlay -o lowerdir=/usr/bin,upperdir=$work/upper,workdir=$work/work /usr/bin \
     && systemd-analyze verify systemd/kata-pulse.socket systemd/kata-pulse.service" 2>&1)
 [ -z "$out" ] || { echo "FAIL: systemd-analyze verify:"; echo "$out"; exit 1; }

@@ -4,22 +4,9 @@
 # collector accepts it (node_textfile_scrape_error 0) and serves every series in the file — none silently
 # dropped. Then, on a real 4 MiB tmpfs in a private mount namespace: a full file system and a read-only one
 # make writes fail (counted) while the previous file stays whole, and writes resume when space returns.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib/common.bash"
 AGENT_PORT=${AGENT_PORT:-18990}
 NODE_PORT=${NODE_PORT:-18991}
-work=$(mktemp -d /tmp/kp-tf-XXXXXX)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-swift build --product kata-pulse >/dev/null
-bin="$(swift build --show-bin-path)/kata-pulse"
 mkdir -p "$work/sbs" "$work/textfile"
 "$bin" simulate --root "$work/sbs" --sandboxes 5 --flavor mixed --faults inject:1,conflict:1 >/dev/null 2>"$work/sim.err" &
 pids+=($!)
