@@ -29,7 +29,10 @@ import Testing
                 && snapshot.sandbox(faulty)?.lastFailure == expected
                 && healthy.allSatisfy { snapshot.sandbox($0)?.isUp == true }
         }
-        #expect(collected)
+        let states = agent.agent.store.snapshot.sandboxes.map {
+            "\($0.id.prefix(8)) attempt=\($0.lastAttempt ?? -1) \($0.lastError ?? "ok")"
+        }
+        #expect(collected, "sandboxes: \(states)")
         let body = try await agent.get("/metrics").body
         let families = try ExpositionParser().parse(body)
         let keys = seriesKeys(families)
@@ -73,7 +76,6 @@ import Testing
             let reason = try #require(expected)
             #expect(errors.samples.first { $0.labels == [Label("reason", reason.rawValue)] }?.value ?? 0 >= 1)
         }
-        for id in healthy { #expect(snapshot.sandbox(id)?.isUp == true) }
         await agent.stop()
         await simulator.stop()
     }

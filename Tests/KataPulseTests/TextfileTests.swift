@@ -29,7 +29,7 @@ private func read(_ path: String) -> [UInt8]? {
         #expect(read(writer.path) == body)
         try writer.write(Array("# TYPE a gauge\na 2\n".utf8))
         #expect(read(writer.path) == Array("# TYPE a gauge\na 2\n".utf8))
-        #expect(SandboxRegistryTestAccess.entries(tmp.path) == ["kata-pulse.prom"])
+        #expect(DirectoryEntries.entries(tmp.path) == ["kata-pulse.prom"])
         var info = stat()
         stat(writer.path, &info)
         #expect(info.st_mode & 0o777 == 0o644)
@@ -43,7 +43,7 @@ private func read(_ path: String) -> [UInt8]? {
         } throws: { error in
             (error as? TextfileError)?.step == "create" && (error as? TextfileError)?.errno == ENOENT
         }
-        #expect(SandboxRegistryTestAccess.entries(tmp.path) == [])
+        #expect(DirectoryEntries.entries(tmp.path) == [])
     }
 
     @Test func unwritableLocationFailsAndKeepsNothingHalfWritten() throws {
@@ -65,7 +65,7 @@ private func read(_ path: String) -> [UInt8]? {
         #expect(read(writer.path) == old)
         #expect(!partial.hasSuffix(".prom"))  // node_exporter reads only *.prom, hidden ones included
         #expect(writer.removeStaleTemporaries() == 1)
-        #expect(SandboxRegistryTestAccess.entries(tmp.path) == ["kata-pulse.prom"])
+        #expect(DirectoryEntries.entries(tmp.path) == ["kata-pulse.prom"])
     }
 
     @Test func concurrentRoundsNeverExposeAPartialFile() async throws {
@@ -94,7 +94,7 @@ private func read(_ path: String) -> [UInt8]? {
             return partial
         }
         #expect(!sawPartial)
-        #expect(SandboxRegistryTestAccess.entries(tmp.path) == ["kata-pulse.prom"])
+        #expect(DirectoryEntries.entries(tmp.path) == ["kata-pulse.prom"])
     }
 }
 

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 import Testing
 
 @testable import KataPulse
@@ -10,18 +11,25 @@ import Testing
     import Glibc
 #endif
 
-/// A directory under /tmp removed (recursively) when the test ends.
+/// A directory under /tmp, removed (recursively) when the test process exits.
+///
+/// Not in `deinit`: Swift may end an object's lifetime right after its last use, which would pull the
+/// sandbox root out from under a running agent in the middle of a test.
 final class TemporaryDirectory: Sendable {
     let path: String
+
+    private static let created: Mutex<[String]> = {
+        atexit {
+            for path in TemporaryDirectory.created.withLock({ $0 }) { TemporaryDirectory.removeTree(path) }
+        }
+        return Mutex([])
+    }()
 
     init() {
         // Short paths: unix socket paths are limited to 107 bytes.
         var template = Array("/tmp/kp-XXXXXX".utf8CString)
         path = String(cString: mkdtemp(&template)!)
-    }
-
-    deinit {
-        TemporaryDirectory.removeTree(path)
+        TemporaryDirectory.created.withLock { $0.append(path) }
     }
 
     func subdirectory(_ name: String, create: Bool = true) -> String {
@@ -31,7 +39,7 @@ final class TemporaryDirectory: Sendable {
     }
 
     static func removeTree(_ path: String) {
-        if let entries = SandboxRegistryTestAccess.entries(path) {
+        if let entries = DirectoryEntries.entries(path) {
             for entry in entries { removeTree("\(path)/\(entry)") }
             rmdir(path)
         } else {
@@ -40,7 +48,8 @@ final class TemporaryDirectory: Sendable {
     }
 }
 
-enum SandboxRegistryTestAccess {
+/// Directory listings for assertions (files included, unlike discovery).
+enum DirectoryEntries {
     /// All entries of a directory (files too), or nil when it is not a readable directory.
     static func entries(_ path: String) -> [String]? {
         var info = stat()
@@ -77,8 +86,12 @@ let testLogger: Logger = {
     return logger
 }()
 
-/// One event loop group for all tests (threads are expensive on 2 cores).
+/// One event loop group for the agents and clients of all tests (threads are expensive on 2 cores).
 let testGroup: MultiThreadedEventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
+/// The simulated shims' own loops: a shim busy building a 100,000-series body must not hold up an agent's
+/// timers, as it could not on a real host, where shims are other processes.
+let simulatorGroup: MultiThreadedEventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
 /// An agent running in-process on an ephemeral loopback port, stopped by `stop()`.
 final class RunningAgent: Sendable {
@@ -159,7 +172,7 @@ func startSimulator(
 ) async throws -> (ShimSimulator, [SimulatedSandbox]) {
     let simulator = ShimSimulator(
         configuration: .init(root: root, sandboxes: sandboxes, ids: ids, flavor: flavor, faults: faults),
-        group: testGroup)
+        group: simulatorGroup)
     let started = try await simulator.start()
     return (simulator, started)
 }
