@@ -30,8 +30,10 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.runtimeEndpoint = nil
         let logger = makeLogger(
             level: configuration.logLevel, format: configuration.logFormat, environment: processEnvironment())
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let simulator = ShimSimulator(configuration: try simulation.configuration(root: root), group: group)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // The simulated shims get loops of their own, as real shims are processes of their own.
+        let shimGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let simulator = ShimSimulator(configuration: try simulation.configuration(root: root), group: shimGroup)
         // Shims first, so the agent's first look finds every socket in place.
         try await simulator.start()
         let agent = Agent(configuration: configuration, group: group, logger: logger) { addresses in
@@ -54,6 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
             )
         })
         try? await group.shutdownGracefully()
+        try? await shimGroup.shutdownGracefully()
         try result.get()
     }
 }

@@ -179,12 +179,44 @@ public final class ShimSimulator: Sendable {
                     try channel.pipeline.syncOperations.addHandler(SimulatedShimHandler(responder: responder))
                 }
             }
-        let channel = try await UnixSocketPath.withShortPath(sandbox.socketPath) { path in
-            try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        // The socket is bound here and handed to NIO already bound: NIO unlinks the paths it binds when the
+        // channel closes, and a long path bound as /proc/self/fd/N/… names another directory by then.
+        unlink(sandbox.socketPath)
+        let descriptor = try await UnixSocketPath.withShortPath(sandbox.socketPath) { path in
+            try Self.listeningSocket(at: path)
         }
+        let channel = try await bootstrap.withBoundSocket(descriptor).get()
         running.withLock {
             $0[sandbox.id] = Running(sandbox: sandbox, channel: channel, createdDirectory: created)
         }
+    }
+
+    /// A listening unix stream socket bound at `path` (at most 107 bytes).
+    private static func listeningSocket(at path: String) throws -> CInt {
+        let descriptor = socket(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw SimulatorError("socket: errno \(errno)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(descriptor)
+            throw SimulatorError("socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard bound == 0, listen(descriptor, 128) == 0 else {
+            let error = errno
+            close(descriptor)
+            throw SimulatorError("bind \(path): errno \(error)")
+        }
+        return descriptor
     }
 
     /// Stops one sandbox's shim and removes its socket and (unless told not to) its directory.
@@ -232,6 +264,27 @@ struct SimulatedResponder: Sendable {
     let body: SimulatedShimBody
     let fault: SimulatedFault?
     let started: ContinuousClock.Instant
+    /// Fixed bodies built once, not on every request on the event loop (a bomb is 100,000 lines).
+    private let fixedBody: [UInt8]?
+    /// The chunk a `huge` shim repeats past the body cap.
+    let hugeChunk: [UInt8]
+
+    init(body: SimulatedShimBody, fault: SimulatedFault?, started: ContinuousClock.Instant) {
+        self.body = body
+        self.fault = fault
+        self.started = started
+        self.fixedBody =
+            switch fault {
+            case .bomb: SimulatedShimBody.bombBody(series: 100_000)
+            case .garbage: SimulatedShimBody.garbageBody()
+            default: nil
+            }
+        var chunk: [UInt8] = []
+        if fault == .huge {
+            for index in 0..<16_384 { chunk += Array("kata_guest_huge{n=\"\(index)\"} 1\n".utf8) }
+        }
+        self.hugeChunk = chunk
+    }
 
     var elapsed: Double {
         let (seconds, attoseconds) = (ContinuousClock.now - started).components
@@ -239,11 +292,10 @@ struct SimulatedResponder: Sendable {
     }
 
     func metricsBody() -> [UInt8] {
-        switch fault {
-        case .garbage: SimulatedShimBody.garbageBody()
+        if let fixedBody { return fixedBody }
+        return switch fault {
         case .conflict: body.conflictBody(elapsed: elapsed)
         case .inject: body.injectBody(elapsed: elapsed)
-        case .bomb: SimulatedShimBody.bombBody(series: 100_000)
         default: body.render(elapsed: elapsed)
         }
     }
@@ -311,9 +363,7 @@ private final class SimulatedShimHandler: ChannelInboundHandler {
             }
         case .huge:
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok))), promise: nil)
-            var line: [UInt8] = []
-            for index in 0..<16_384 { line += Array("kata_guest_huge{n=\"\(index)\"} 1\n".utf8) }
-            let chunk = context.channel.allocator.buffer(bytes: line)
+            let chunk = context.channel.allocator.buffer(bytes: responder.hugeChunk)
             var written = 0
             while written <= 34 * 1024 * 1024 {
                 context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
