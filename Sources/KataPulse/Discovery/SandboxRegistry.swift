@@ -217,21 +217,13 @@ public actor SandboxRegistry: Service {
 
     /// Names of the subdirectories of `path` (symlinks excluded), or nil if it cannot be read.
     static func directories(in path: String) -> [String]? {
-        guard let directory = opendir(path) else { return nil }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name == "." || name == ".." { continue }
-            var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+        DirectoryListing.entries(path)?.compactMap { entry in
+            var isDirectory = entry.type == UInt8(DT_DIR)
+            if entry.type == UInt8(DT_UNKNOWN) {
                 var info = stat()
-                isDirectory = lstat("\(path)/\(name)", &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+                isDirectory = lstat("\(path)/\(entry.name)", &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
             }
-            if isDirectory { names.append(name) }
+            return isDirectory ? entry.name : nil
         }
-        return names
     }
 }

@@ -74,14 +74,7 @@ public enum ExpositionRenderer {
     /// Writes a value the way Go's `strconv.FormatFloat(v, 'g', -1, 64)` does, as client_golang and
     /// kata-monitor do: shortest round-trip digits, exponent form below 1e-4 and from 1e6 up.
     public static func appendValue(_ value: Double, to out: inout [UInt8]) {
-        if value.isNaN {
-            out.append(contentsOf: "NaN".utf8)
-            return
-        }
-        if value.isInfinite {
-            out.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
-            return
-        }
+        if appendNonFinite(value, to: &out) { return }
         if value == value.rounded(.towardZero) && abs(value) < 1e6 {
             if value == 0 && value.sign == .minus {
                 out.append(contentsOf: "-0".utf8)
@@ -117,6 +110,18 @@ public enum ExpositionRenderer {
                 out.append(index < digits.count ? digits[index] : 0x30)
             }
         }
+    }
+
+    /// Writes `NaN`, `+Inf` or `-Inf` and returns true, or returns false for a finite value.
+    static func appendNonFinite(_ value: Double, to out: inout [UInt8]) -> Bool {
+        if value.isNaN {
+            out.append(contentsOf: "NaN".utf8)
+        } else if value.isInfinite {
+            out.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
+        } else {
+            return false
+        }
+        return true
     }
 
     static func appendInteger(_ value: Int64, to out: inout [UInt8]) {

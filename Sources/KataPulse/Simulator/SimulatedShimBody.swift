@@ -543,14 +543,7 @@ extension SimulatedShimBody {
         /// Rust's `Display` for f64: shortest round-trip digits written out in full (`0.000026911`,
         /// `18446744073709552000`).
         static func appendRustNumber(_ value: Double, to out: inout [UInt8]) {
-            if value.isNaN {
-                out.append(contentsOf: "NaN".utf8)
-                return
-            }
-            if value.isInfinite {
-                out.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
-                return
-            }
+            if ExpositionRenderer.appendNonFinite(value, to: &out) { return }
             if value == value.rounded(.towardZero) && abs(value) < 1e15 {
                 if value == 0 && value.sign == .minus {
                     out.append(contentsOf: "-0".utf8)

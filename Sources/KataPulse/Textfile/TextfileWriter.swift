@@ -84,15 +84,9 @@ public struct TextfileWriter: Sendable {
     /// Removes temporary files a crashed writer left behind; returns how many.
     @discardableResult
     public func removeStaleTemporaries() -> Int {
-        guard let handle = opendir(directory) else { return 0 }
-        var stale: [String] = []
-        while let entry = readdir(handle) {
-            let entryName = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if entryName.hasPrefix(temporaryPrefix) && entryName.hasSuffix(".tmp") { stale.append(entryName) }
+        let stale = (DirectoryListing.entries(directory) ?? []).map(\.name).filter {
+            $0.hasPrefix(temporaryPrefix) && $0.hasSuffix(".tmp")
         }
-        closedir(handle)
         for entryName in stale { unlink("\(directory)/\(entryName)") }
         return stale.count
     }
