@@ -12,6 +12,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // CRI (pod metadata): the gRPC stack and protobuf runtime the generated code in Sources/CRIRuntimeV1 uses.
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // libsystemd: sd_notify, sd_listen_fds_with_names, sd_is_socket, sd_watchdog_enabled, sd_journal_sendv.
@@ -27,10 +32,20 @@ let package = Package(
         ),
         // glibc's malloc_trim: returns a round's freed memory to the kernel.
         .systemLibrary(name: "CMalloc"),
+        // Kubernetes CRI `runtime.v1`: code generated from Protos/runtime/v1/api.proto by scripts/generate-cri.sh.
+        .target(
+            name: "CRIRuntimeV1",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .target(
             name: "KataPulse",
             dependencies: [
                 "CSystemd",
+                "CRIRuntimeV1",
                 "CZlib",
                 "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -38,6 +53,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .executableTarget(

@@ -22,6 +22,15 @@ struct AgentOptions: ParsableArguments {
     )
     var runtimeEndpoint: String?
 
+    @Option(help: "Deadline for one CRI call, in milliseconds. (env: KATA_PULSE_CRI_TIMEOUT_MS; default: 2000)")
+    var criTimeoutMs: String?
+
+    @Option(
+        help:
+            "Seconds between full CRI re-lists; also the longest retry backoff. (env: KATA_PULSE_CRI_RESYNC_SECS; default: 30)"
+    )
+    var criResyncSecs: String?
+
     @Option(
         help:
             "Log level: trace, debug, info, warn, error. (env: KATA_PULSE_LOG_LEVEL, legacy RUST_LOG; default: info)")
@@ -140,6 +149,16 @@ struct AgentOptions: ParsableArguments {
             case .failure(let error):
                 throw UsageError(description: "invalid value for \(text.source("--runtime-endpoint")): \(error)")
             }
+        }
+        if let milliseconds = try integer(
+            criTimeoutMs, "--cri-timeout-ms", "KATA_PULSE_CRI_TIMEOUT_MS", environment, 1...600_000)
+        {
+            configuration.criTimeout = .milliseconds(milliseconds)
+        }
+        if let seconds = try integer(
+            criResyncSecs, "--cri-resync-secs", "KATA_PULSE_CRI_RESYNC_SECS", environment, 1...86_400)
+        {
+            configuration.criResyncInterval = .seconds(seconds)
         }
         if let text = value(logLevel, "KATA_PULSE_LOG_LEVEL", environment) {
             guard let level = Self.parseLevel(text.value) else {

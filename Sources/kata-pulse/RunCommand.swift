@@ -32,7 +32,7 @@ func runAgent(_ options: AgentOptions) async throws {
             "interval_seconds": "\(configuration.metricsInterval.components.seconds)",
         ])
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let agent = Agent(
+    let agent = try Agent(
         configuration: configuration, group: group, logger: logger,
         notifier: SystemdNotifier(environment: environment), watchdogInterval: SystemdNotifier.watchdogInterval())
     let result = await Result(catching: { try await agent.run(logger: logger) })

@@ -5,9 +5,9 @@ import Testing
 @Suite struct SnapshotBuilderTests {
     /// A sandbox whose shim answered `body`, relabelled and rendered as the collector does.
     private func collected(_ id: String, _ body: String, at time: Double = 1_000) throws -> SandboxRecord {
-        let labels = SandboxLabels(sandboxID: id, criUID: "uid-\(id)", criName: "pod-\(id)", criNamespace: "ns")
-        let relabelled = Relabeler.relabel(try ExpositionParser().parse(body), with: labels)
-        var record = SandboxRecord(id: id, labels: labels)
+        let metadata = PodMetadata(uid: "uid-\(id)", name: "pod-\(id)", namespace: "ns")
+        let relabelled = Relabeler.relabel(try ExpositionParser().parse(body), with: metadata.labels(sandboxID: id))
+        var record = SandboxRecord(id: id, metadata: metadata)
         record.socketPath = "/run/vc/sbs/\(id)/shim-monitor.sock"
         record.rendered = RenderedSandbox(id: id, families: relabelled.families)
         record.lastAttempt = time

@@ -10,6 +10,9 @@ public struct Agent: Sendable {
     public let registry: SandboxRegistry
     public let collector: Collector
     public let server: MetricsServer
+    /// Pod metadata from CRI; nil when CRI is disabled.
+    public let resolver: MetadataResolver?
+    public let criHealth: CRIHealth?
     /// systemd readiness, status and watchdog, when started by systemd.
     let systemdServices: [any Service]
     /// node_exporter textfile (and later Pushgateway) exports.
@@ -19,7 +22,7 @@ public struct Agent: Sendable {
         configuration: AgentConfiguration, group: any EventLoopGroup, logger: Logger,
         notifier: SystemdNotifier = SystemdNotifier(environment: [:]), watchdogInterval: Duration? = nil,
         onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
-    ) {
+    ) throws {
         self.configuration = configuration
         let store = SnapshotStore(.empty(now: UnixTime.now()))
         let counters = ScrapeCounters()
@@ -32,6 +35,23 @@ public struct Agent: Sendable {
         self.counters = counters
         self.registry = registry
         let progress = CollectionProgress()
+        var metadataUpdates: AsyncStream<[String: PodMetadata]>?
+        if let endpoint = configuration.runtimeEndpoint {
+            let health = CRIHealth(endpoint: endpoint)
+            let (updates, updatesContinuation) = AsyncStream.makeStream(
+                of: [String: PodMetadata].self, bufferingPolicy: .bufferingNewest(1))
+            metadataUpdates = updates
+            self.criHealth = health
+            self.resolver = MetadataResolver(
+                configuration: .init(resyncInterval: configuration.criResyncInterval),
+                client: try CRIClient(
+                    configuration: .init(socketPath: endpoint, timeout: configuration.criTimeout), group: group),
+                changes: registry.subscribe(), health: health, logger: logger,
+                onUpdate: { updatesContinuation.yield($0) })
+        } else {
+            self.criHealth = nil
+            self.resolver = nil
+        }
         let (rounds, roundsContinuation) = AsyncStream.makeStream(
             of: RoundSummary.self, bufferingPolicy: .bufferingNewest(1))
         let (listening, listeningContinuation) = AsyncStream.makeStream(
@@ -51,9 +71,10 @@ public struct Agent: Sendable {
                 exposition: configuration.exposition, disks: configuration.disks,
                 vmContainer: configuration.cadvisorVMContainer),
             changes: registry.changes, client: client, store: store,
-            builder: SnapshotBuilder(exportCounters: textfileEnabled || pushEnabled ? exportCounters : nil),
+            builder: SnapshotBuilder(
+                sources: (textfileEnabled || pushEnabled ? [exportCounters] : []) + (criHealth.map { [$0] } ?? [])),
             logger: logger,
-            progress: progress,
+            progress: progress, metadata: metadataUpdates,
             onRound: { summary, snapshot in
                 roundsContinuation.yield(summary)
                 if textfileEnabled { textfileContinuation.yield(snapshot) }
@@ -64,7 +85,9 @@ public struct Agent: Sendable {
             ? [.address(configuration.listenAddress)] : configuration.passedListeners.map { .passed($0) }
         self.server = MetricsServer(
             configuration: .init(listeners: listeners),
-            router: Router(store: store, counters: counters, client: client, roots: configuration.sandboxRoots),
+            router: Router(
+                store: store, counters: counters, client: client, roots: configuration.sandboxRoots,
+                criHealth: criHealth),
             group: group, logger: logger,
             onListening: { addresses in
                 listeningContinuation.yield(addresses)
@@ -73,7 +96,9 @@ public struct Agent: Sendable {
         var systemd: [any Service] = []
         if notifier.isEnabled {
             systemd.append(
-                SystemdReadiness(notifier: notifier, registry: registry, listening: listening, rounds: rounds))
+                SystemdReadiness(
+                    notifier: notifier, registry: registry, listening: listening, rounds: rounds,
+                    criHealth: criHealth))
             if let watchdogInterval {
                 systemd.append(
                     SystemdWatchdog(
@@ -101,7 +126,9 @@ public struct Agent: Sendable {
     }
 
     /// The services in start order; shut down in reverse (systemd's first, so STOPPING=1 goes out at once).
-    public var services: [any Service] { [registry, collector, server] + exportServices + systemdServices }
+    public var services: [any Service] {
+        [registry] + (resolver.map { [$0] } ?? []) + [collector, server] + exportServices + systemdServices
+    }
 
     /// Runs every service until SIGTERM/SIGINT (or cancellation), then shuts down gracefully.
     public func run(logger: Logger, extraServices: [any Service] = []) async throws {

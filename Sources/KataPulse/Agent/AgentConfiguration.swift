@@ -6,6 +6,10 @@ public struct AgentConfiguration: Sendable {
     public var listenAddress: ListenAddress
     /// The CRI socket path for pod metadata; nil when disabled (`none`).
     public var runtimeEndpoint: String?
+    /// Deadline of one CRI call.
+    public var criTimeout: Duration = .seconds(2)
+    /// Period of the full CRI re-list, and the longest retry backoff.
+    public var criResyncInterval: Duration = .seconds(30)
     public var logLevel: Logger.Level
     public var logFormat: LogFormat = .auto
     public var metricsInterval: Duration
@@ -76,7 +80,12 @@ public struct AgentConfiguration: Sendable {
         }
         guard path.hasPrefix("/"), !path.contains("\0") else {
             return .failure(
-                ConfigurationError("expected a unix socket path (/path, unix:///path) or none, got '\(text)'"))
+                ConfigurationError(
+                    "expected a unix socket path (/path, unix:///path, unix:/path) or none, got '\(text)'"))
+        }
+        // sockaddr_un holds 108 bytes with the terminating NUL.
+        guard path.utf8.count <= 107 else {
+            return .failure(ConfigurationError("unix socket path longer than 107 bytes: '\(text)'"))
         }
         return .success(path)
     }

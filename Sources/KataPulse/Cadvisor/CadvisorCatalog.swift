@@ -105,6 +105,8 @@ public enum CadvisorCatalog {
         "container_file_descriptors", .gauge, "Number of open file descriptors for the container.")
     static let lastSeen = family(
         "container_last_seen", .gauge, "Last time a container was seen by the exporter")
+    static let startTime = family(
+        "container_start_time_seconds", .gauge, "Start time of the container since unix epoch in seconds.")
 
     /// Every family the mapper can emit.
     public static let all: [CadvisorFamily] = [
@@ -114,6 +116,6 @@ public enum CadvisorCatalog {
         networkTransmitBytes, networkTransmitPackets, networkTransmitErrors, networkTransmitDropped, fsReads,
         fsReadsMerged, fsSectorReads, fsReadsBytes, fsReadSeconds, fsWrites, fsWritesMerged, fsSectorWrites,
         fsWritesBytes, fsWriteSeconds, fsIOCurrent, fsIOTime, fsIOTimeWeighted, threads, tasksState,
-        fileDescriptors, lastSeen,
+        fileDescriptors, lastSeen, startTime,
     ]
 }

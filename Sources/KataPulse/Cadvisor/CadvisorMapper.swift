@@ -7,12 +7,18 @@ public struct CadvisorIdentity: Sendable, Equatable {
     /// When set, the VM is labelled as a pseudo-container of this name (`container` and `image`), for
     /// dashboards that select `container!=""`; otherwise the series have the shape of a pod-level cgroup.
     public var vmContainer: String?
+    /// When the pod sandbox was created (CRI `created_at`), Unix seconds; unknown without CRI.
+    public var startTime: Double?
 
-    public init(sandboxID: String, namespace: String = "", pod: String = "", vmContainer: String? = nil) {
+    public init(
+        sandboxID: String, namespace: String = "", pod: String = "", vmContainer: String? = nil,
+        startTime: Double? = nil
+    ) {
         self.sandboxID = sandboxID
         self.namespace = namespace
         self.pod = pod
         self.vmContainer = vmContainer
+        self.startTime = startTime
     }
 
     /// cAdvisor's identity labels, sorted by name as the kubelet writes them.
@@ -150,6 +156,7 @@ public enum CadvisorMapper {
         if !descriptors.isEmpty { out.add(CadvisorCatalog.fileDescriptors, descriptors.reduce(0, +)) }
 
         out.add(CadvisorCatalog.lastSeen, now)
+        if let startTime = identity.startTime { out.add(CadvisorCatalog.startTime, startTime) }
         return out.families
     }
 }

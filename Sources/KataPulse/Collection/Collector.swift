@@ -48,16 +48,20 @@ public actor Collector: Service {
     private let logger: Logger
     private let progress: CollectionProgress
     private let onRound: @Sendable (RoundSummary, Snapshot) -> Void
+    private let metadataUpdates: AsyncStream<[String: PodMetadata]>?
     private var records: [String: SandboxRecord] = [:]
+    /// CRI metadata of discovered sandboxes, as last resolved; it can arrive before discovery reaches us.
+    private var metadata: [String: PodMetadata] = [:]
     private var statistics = CollectionStatistics()
 
     public init(
         configuration: Configuration, changes: AsyncStream<DiscoveryChange>, client: ShimClient,
         store: SnapshotStore, builder: SnapshotBuilder = SnapshotBuilder(), logger: Logger,
-        progress: CollectionProgress = CollectionProgress(),
+        progress: CollectionProgress = CollectionProgress(), metadata: AsyncStream<[String: PodMetadata]>? = nil,
         onRound: @escaping @Sendable (RoundSummary, Snapshot) -> Void = { _, _ in }
     ) {
         self.progress = progress
+        self.metadataUpdates = metadata
         self.onRound = onRound
         self.configuration = configuration
         self.changes = changes
@@ -77,6 +81,14 @@ public actor Collector: Service {
                         if !change.added.isEmpty { newSandboxesContinuation.yield(change.added) }
                     }
                     newSandboxesContinuation.finish()
+                }
+                if let metadataUpdates = self.metadataUpdates {
+                    group.addTask {
+                        for await update in metadataUpdates {
+                            let relabelled = await self.apply(update)
+                            if !relabelled.isEmpty { newSandboxesContinuation.yield(relabelled) }
+                        }
+                    }
                 }
                 group.addTask {
                     for await ids in newSandboxes {
@@ -101,8 +113,23 @@ public actor Collector: Service {
     /// Applies a discovery change and republishes at once.
     func apply(_ change: DiscoveryChange) {
         for id in change.removed { records[id] = nil }
-        for id in change.added where records[id] == nil { records[id] = SandboxRecord(id: id) }
+        for id in change.added where records[id] == nil { records[id] = SandboxRecord(id: id, metadata: metadata[id]) }
         publish()
+    }
+
+    /// Applies newly resolved pod metadata and republishes at once; returns the sandboxes whose published
+    /// series carry stale labels and must be collected again.
+    func apply(_ update: [String: PodMetadata]) -> [String] {
+        metadata = update
+        var stale: [String] = []
+        for (id, var record) in records where record.metadata != update[id] {
+            let labelsBefore = record.labels
+            record.metadata = update[id]
+            if record.rendered != nil && record.labels != labelsBefore { stale.append(id) }
+            records[id] = record
+        }
+        publish()
+        return stale.sorted()
     }
 
     /// Collects the given sandboxes (all when nil) and publishes the result.
@@ -111,7 +138,7 @@ public actor Collector: Service {
         let started = ContinuousClock.now
         if isRound { progress.roundDidStart() }
         let results = await Self.fetchAll(
-            targets.map { ($0.id, $0.labels) }, configuration: configuration, client: client)
+            targets.map(CollectionTarget.init), configuration: configuration, client: client)
         // A round cut short by shutdown is not a failure of the shims.
         guard !Task.isCancelled else { return }
         let now = UnixTime.now()
@@ -197,15 +224,15 @@ public actor Collector: Service {
 
     /// Fetches, parses, maps and renders every target, at most `concurrency` at a time.
     static func fetchAll(
-        _ targets: [(String, SandboxLabels)], configuration: Configuration, client: ShimClient
+        _ targets: [CollectionTarget], configuration: Configuration, client: ShimClient
     ) async -> [CollectionResult] {
         await withTaskGroup(of: CollectionResult.self) { group in
             var results: [CollectionResult] = []
             results.reserveCapacity(targets.count)
             var pending = targets[...]
             func startNext() {
-                guard let (id, labels) = pending.popFirst() else { return }
-                group.addTask { await collectOne(id, labels: labels, configuration: configuration, client: client) }
+                guard let target = pending.popFirst() else { return }
+                group.addTask { await collectOne(target, configuration: configuration, client: client) }
             }
             for _ in 0..<configuration.concurrency { startNext() }
             while let result = await group.next() {
@@ -216,9 +243,28 @@ public actor Collector: Service {
         }
     }
 
+    /// What collecting one sandbox needs to know about it.
+    struct CollectionTarget: Sendable {
+        var id: String
+        var labels: SandboxLabels
+        /// The pod's creation time from CRI (`container_start_time_seconds`).
+        var startTime: Double?
+
+        init(id: String, labels: SandboxLabels, startTime: Double? = nil) {
+            self.id = id
+            self.labels = labels
+            self.startTime = startTime
+        }
+
+        init(_ record: SandboxRecord) {
+            self.init(id: record.id, labels: record.labels, startTime: record.metadata?.createdAt)
+        }
+    }
+
     static func collectOne(
-        _ id: String, labels: SandboxLabels, configuration: Configuration, client: ShimClient
+        _ target: CollectionTarget, configuration: Configuration, client: ShimClient
     ) async -> CollectionResult {
+        let (id, labels, startTime) = (target.id, target.labels, target.startTime)
         guard let socketPath = ShimSocketLocator.locate(sandboxID: id, roots: configuration.roots) else {
             let tried = configuration.roots.map { ShimSocketLocator.socketPath(root: $0, sandboxID: id) }
                 .joined(separator: ", ")
@@ -256,7 +302,7 @@ public actor Collector: Service {
         if configuration.exposition.contains(.cadvisor) {
             let identity = CadvisorIdentity(
                 sandboxID: id, namespace: labels.criNamespace, pod: labels.criName,
-                vmContainer: configuration.vmContainer)
+                vmContainer: configuration.vmContainer, startTime: startTime)
             published += CadvisorMapper.map(
                 families, identity: identity, disks: configuration.disks, now: UnixTime.now())
             published.sort { $0.name < $1.name }

@@ -23,7 +23,12 @@ public enum ScrapeFailureReason: String, Sendable, CaseIterable, Comparable {
 /// What the agent knows about one sandbox after its latest collection attempt.
 public struct SandboxRecord: Sendable {
     public var id: String
-    public var labels: SandboxLabels
+    /// The `sandbox_id` and `cri_*` labels of its series, from ``metadata``.
+    public private(set) var labels: SandboxLabels
+    /// The pod it belongs to, from CRI; nil until known (and without CRI).
+    public var metadata: PodMetadata? {
+        didSet { labels = metadata?.labels(sandboxID: id) ?? SandboxLabels(sandboxID: id) }
+    }
     /// The socket the shim was last reached on (or looked for).
     public var socketPath: String?
     /// The last successfully collected metrics; kept when a later round fails.
@@ -35,9 +40,10 @@ public struct SandboxRecord: Sendable {
     public var lastFailure: ScrapeFailureReason?
     public var lastError: String?
 
-    public init(id: String, labels: SandboxLabels? = nil) {
+    public init(id: String, metadata: PodMetadata? = nil) {
         self.id = id
-        self.labels = labels ?? SandboxLabels(sandboxID: id)
+        self.metadata = metadata
+        self.labels = metadata?.labels(sandboxID: id) ?? SandboxLabels(sandboxID: id)
     }
 
     /// Whether the last attempt succeeded.

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -39,7 +40,8 @@ public actor SandboxRegistry: Service {
 
     private let configuration: Configuration
     private let logger: Logger
-    private let changesContinuation: AsyncStream<DiscoveryChange>.Continuation
+    /// `changes`' continuation and those of ``subscribe()``'s streams.
+    private nonisolated let subscribers: Mutex<[AsyncStream<DiscoveryChange>.Continuation]>
     /// Which roots each sandbox is present under (indices into `configuration.roots`).
     private var presence: [String: Set<Int>] = [:]
     private var published: Set<String> = []
@@ -52,7 +54,16 @@ public actor SandboxRegistry: Service {
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        (changes, changesContinuation) = AsyncStream.makeStream(of: DiscoveryChange.self)
+        let (changes, continuation) = AsyncStream.makeStream(of: DiscoveryChange.self)
+        self.changes = changes
+        self.subscribers = Mutex([continuation])
+    }
+
+    /// Another stream of every change, for one more consumer; subscribe before ``run()`` to see the first scan.
+    public nonisolated func subscribe() -> AsyncStream<DiscoveryChange> {
+        let (stream, continuation) = AsyncStream.makeStream(of: DiscoveryChange.self)
+        subscribers.withLock { $0.append(continuation) }
+        return stream
     }
 
     /// The sandboxes discovered now, sorted.
@@ -110,7 +121,7 @@ public actor SandboxRegistry: Service {
             }
             group.cancelAll()
         }
-        changesContinuation.finish()
+        for subscriber in subscribers.withLock({ $0 }) { subscriber.finish() }
     }
 
     /// Starts watching a root if it exists, and scans it.
@@ -212,7 +223,8 @@ public actor SandboxRegistry: Service {
         hasPublished = true
         for id in added { logger.info("sandbox discovered", metadata: ["sandbox_id": "\(id)"]) }
         for id in removed { logger.info("sandbox removed", metadata: ["sandbox_id": "\(id)"]) }
-        changesContinuation.yield(DiscoveryChange(added: added, removed: removed, current: current.sorted()))
+        let change = DiscoveryChange(added: added, removed: removed, current: current.sorted())
+        for subscriber in subscribers.withLock({ $0 }) { subscriber.yield(change) }
     }
 
     /// Names of the subdirectories of `path` (symlinks excluded), or nil if it cannot be read.

@@ -22,7 +22,14 @@ public struct Router: Sendable {
     let client: ShimClient
     let roots: [String]
 
-    public init(store: SnapshotStore, counters: ScrapeCounters, client: ShimClient, roots: [String]) {
+    /// Present when CRI is enabled: `/sandboxes` then says which sandboxes still wait for metadata.
+    let criHealth: CRIHealth?
+
+    public init(
+        store: SnapshotStore, counters: ScrapeCounters, client: ShimClient, roots: [String],
+        criHealth: CRIHealth? = nil
+    ) {
+        self.criHealth = criHealth
         self.store = store
         self.counters = counters
         self.client = client
@@ -132,7 +139,7 @@ public struct Router: Sendable {
         if request.queryValue("format") == "json" || request.accepts("application/json") {
             return HTTPResponse(
                 status: 200, headers: [("Content-Type", "application/json")],
-                body: [ByteBuffer(string: SandboxJSON.render(records))])
+                body: [ByteBuffer(string: SandboxJSON.render(records, criEnabled: criHealth != nil))])
         }
         if request.accepts("text/html") {
             var html = "<h1>Sandbox list</h1>\n<ul>\n"

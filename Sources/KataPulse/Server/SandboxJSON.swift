@@ -1,17 +1,22 @@
 /// The `/sandboxes` JSON document: one object per sandbox with its metadata and last-round status.
 enum SandboxJSON {
-    static func render(_ records: [SandboxRecord]) -> String {
+    /// `metadata.pending` is true while CRI is enabled and has not described the sandbox yet.
+    static func render(_ records: [SandboxRecord], criEnabled: Bool = false) -> String {
         var out = "["
         for (index, record) in records.enumerated() {
             if index > 0 { out += "," }
             out += "{"
             out += field("id", string(record.id)) + ","
-            out +=
-                field(
-                    "metadata",
-                    "{" + field("uid", string(record.labels.criUID)) + ","
-                        + field("name", string(record.labels.criName))
-                        + "," + field("namespace", string(record.labels.criNamespace)) + "}") + ","
+            let metadata = record.metadata
+            let fields = [
+                field("uid", string(record.labels.criUID)), field("name", string(record.labels.criName)),
+                field("namespace", string(record.labels.criNamespace)),
+                field("created_at", metadata?.createdAt.map(number) ?? "null"),
+                field("runtime_handler", metadata.map { string($0.runtimeHandler) } ?? "null"),
+                field("state", metadata.map { string($0.state.rawValue) } ?? "null"),
+                field("pending", criEnabled && metadata == nil ? "true" : "false"),
+            ]
+            out += field("metadata", "{" + fields.joined(separator: ",") + "}") + ","
             out += field("socket", record.socketPath.map(string) ?? "null") + ","
             out += field("status", string(record.isUp ? "up" : record.lastAttempt == nil ? "pending" : "failing")) + ","
             out += field("last_attempt", record.lastAttempt.map(number) ?? "null") + ","

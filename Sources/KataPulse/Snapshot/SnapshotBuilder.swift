@@ -8,15 +8,15 @@ public struct SnapshotBuilder: Sendable {
     /// zlib level for the once-per-round gzip body.
     public var compressionLevel: Int32
     public var version: String
-    /// Push-mode outcomes to publish, when an export is configured.
-    public var exportCounters: ExportCounters?
+    /// Other parts' own metrics (exports, CRI), published after the collection families.
+    public var sources: [any OwnMetricsSource]
 
     public init(
-        compressionLevel: Int32 = 6, version: String = KataPulseVersion.string, exportCounters: ExportCounters? = nil
+        compressionLevel: Int32 = 6, version: String = KataPulseVersion.string, sources: [any OwnMetricsSource] = []
     ) {
         self.compressionLevel = compressionLevel
         self.version = version
-        self.exportCounters = exportCounters
+        self.sources = sources
     }
 
     /// Builds a snapshot from sandbox records sorted by id.
@@ -27,7 +27,7 @@ public struct SnapshotBuilder: Sendable {
         var spans: [Snapshot.FamilySpan] = []
         for family in OwnMetrics.collectionFamilies(
             sandboxes: sandboxes, statistics: statistics, typeConflicts: merged.conflicts, version: version,
-            extra: exportCounters?.families ?? [])
+            extra: sources.flatMap(\.families))
         {
             let start = body.count
             ExpositionRenderer.appendHeader(name: family.name, help: family.help, type: family.type, to: &body)

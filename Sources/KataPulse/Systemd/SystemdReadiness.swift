@@ -10,6 +10,8 @@ struct SystemdReadiness: Service {
     let registry: SandboxRegistry
     let listening: AsyncStream<[ListenAddress]>
     let rounds: AsyncStream<RoundSummary>
+    /// Named in the status line while the runtime is unreachable.
+    var criHealth: CRIHealth? = nil
 
     func run() async throws {
         guard notifier.isEnabled else { return }
@@ -26,7 +28,7 @@ struct SystemdReadiness: Service {
         notifier.ready(
             status: "serving on \(addresses.map(\.description).joined(separator: ", ")); \(count) sandboxes discovered")
         for await summary in rounds.cancelOnGracefulShutdown() {
-            notifier.status(summary.statusLine)
+            notifier.status(summary.statusLine + (criHealth?.problem.map { "; \($0)" } ?? ""))
         }
         notifier.stopping()
     }

@@ -113,15 +113,26 @@ public enum OwnMetrics {
 
     private static func histogram(_ histogram: FixedHistogram) -> MetricFamily {
         let name = "kata_monitor_scrape_durations_histogram_milliseconds"
+        return MetricFamily(
+            name: name, help: "Time used to scrape from shims", type: .histogram,
+            samples: histogram.samples(name: name))
+    }
+}
+
+extension FixedHistogram {
+    /// The histogram's `_bucket` (cumulative, with `+Inf`), `_sum` and `_count` samples.
+    func samples(name: String, labels: [Label] = []) -> [Sample] {
         var samples: [Sample] = []
-        for (bound, count) in zip(histogram.upperBounds, histogram.bucketCounts) {
+        for (bound, count) in zip(upperBounds, bucketCounts) {
             samples.append(
-                Sample(name: name + "_bucket", labels: [Label("le", boundLabel(bound))], value: Double(count)))
+                Sample(
+                    name: name + "_bucket", labels: labels + [Label("le", Self.boundLabel(bound))], value: Double(count)
+                ))
         }
-        samples.append(Sample(name: name + "_bucket", labels: [Label("le", "+Inf")], value: Double(histogram.count)))
-        samples.append(Sample(name: name + "_sum", value: histogram.sum))
-        samples.append(Sample(name: name + "_count", value: Double(histogram.count)))
-        return MetricFamily(name: name, help: "Time used to scrape from shims", type: .histogram, samples: samples)
+        samples.append(Sample(name: name + "_bucket", labels: labels + [Label("le", "+Inf")], value: Double(count)))
+        samples.append(Sample(name: name + "_sum", labels: labels, value: sum))
+        samples.append(Sample(name: name + "_count", labels: labels, value: Double(count)))
+        return samples
     }
 
     private static func boundLabel(_ bound: Double) -> String {

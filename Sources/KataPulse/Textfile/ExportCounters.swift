@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Outcomes of the push-mode exports, published among the agent's own metrics.
-public final class ExportCounters: Sendable {
+public final class ExportCounters: OwnMetricsSource {
     private let textfileWrites = Atomic<Int>(0)
     private let textfileFailures = Atomic<Int>(0)
     private let textfileLastWrite = Atomic<UInt64>(0)
@@ -36,7 +36,7 @@ public final class ExportCounters: Sendable {
     }
 
     /// The families describing the configured exports.
-    var families: [MetricFamily] {
+    public var families: [MetricFamily] {
         var families: [MetricFamily] = []
         if textfile {
             families.append(

@@ -103,7 +103,7 @@ final class RunningAgent: Sendable {
             sandboxRoots: roots, shimTimeout: .seconds(2), maxBodySize: 4 * 1024 * 1024, rescanInterval: .seconds(5))
         configure(&configuration)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let agent = Agent(configuration: configuration, group: testGroup, logger: testLogger) { addresses in
+        let agent = try Agent(configuration: configuration, group: testGroup, logger: testLogger) { addresses in
             if case .tcp(_, let port)? = addresses.first { continuation.yield(port) }
             continuation.finish()
         }

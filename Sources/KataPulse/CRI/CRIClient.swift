@@ -1,0 +1,134 @@
+import CRIRuntimeV1
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import NIOCore
+
+/// A client of the node's container runtime over CRI `runtime.v1` (containerd, CRI-O) on a unix socket.
+///
+/// One long-lived HTTP/2 connection, made on first use and made again after the runtime restarts or its
+/// socket is recreated; ``run()`` must be running for calls to proceed. Every call has a deadline and a
+/// response size limit, and fails at once instead of queueing while the runtime is unreachable.
+public struct CRIClient: Sendable {
+    /// How the client reaches the runtime.
+    public struct Configuration: Sendable {
+        /// The runtime's unix socket path.
+        public var socketPath: String
+        /// Deadline of every call, connecting included.
+        public var timeout: Duration
+        /// Largest response accepted; a larger one fails the call.
+        public var maxResponseBytes: Int
+        /// Longest wait between attempts to reconnect a lost connection.
+        public var maxReconnectBackoff: Duration
+
+        public init(
+            socketPath: String, timeout: Duration = .seconds(2), maxResponseBytes: Int = 16 << 20,
+            maxReconnectBackoff: Duration = .seconds(5)
+        ) {
+            self.socketPath = socketPath
+            self.timeout = timeout
+            self.maxResponseBytes = maxResponseBytes
+            self.maxReconnectBackoff = maxReconnectBackoff
+        }
+    }
+
+    /// The runtime's answer to `Version`.
+    public struct RuntimeVersion: Sendable, Equatable {
+        public var runtimeName: String
+        public var runtimeVersion: String
+        public var apiVersion: String
+    }
+
+    public let configuration: Configuration
+    private let client: GRPCClient<HTTP2ClientTransport.Posix>
+
+    public init(configuration: Configuration, group: any EventLoopGroup) throws {
+        self.configuration = configuration
+        let transport = try HTTP2ClientTransport.Posix(
+            target: .unixDomainSocket(path: configuration.socketPath),
+            transportSecurity: .plaintext,
+            config: .defaults { config in
+                // gRPC's default backoff grows to two minutes: a restarted runtime would go unnoticed that long.
+                config.backoff = .init(
+                    initial: .milliseconds(200), max: configuration.maxReconnectBackoff, multiplier: 1.6, jitter: 0.2)
+                config.connection.maxIdleTime = nil
+            },
+            eventLoopGroup: group)
+        self.client = GRPCClient(transport: transport)
+    }
+
+    /// Maintains the connection until ``shutdown()`` or cancellation.
+    public func run() async throws {
+        try await client.runConnections()
+    }
+
+    /// Stops the connection; calls in flight finish or fail.
+    public func shutdown() {
+        client.beginGracefulShutdown()
+    }
+
+    /// The runtime's name and versions.
+    public func version() async throws(CRIError) -> RuntimeVersion {
+        let response = try await call(.version) { client, options in
+            try await Runtime_V1_RuntimeService.Client(wrapping: client).version(
+                request: ClientRequest(message: .with { $0.version = "v1" }), options: options)
+        }
+        return RuntimeVersion(
+            runtimeName: response.runtimeName, runtimeVersion: response.runtimeVersion,
+            apiVersion: response.runtimeApiVersion)
+    }
+
+    /// Every pod sandbox the runtime knows, by sandbox id.
+    public func listPodSandboxes() async throws(CRIError) -> [String: PodMetadata] {
+        let response = try await call(.listPodSandbox) { client, options in
+            try await Runtime_V1_RuntimeService.Client(wrapping: client).listPodSandbox(
+                request: ClientRequest(message: Runtime_V1_ListPodSandboxRequest()), options: options)
+        }
+        return PodMetadata.index(response)
+    }
+
+    private func call<Response: Sendable>(
+        _ method: CRIMethod,
+        _ body: (GRPCClient<HTTP2ClientTransport.Posix>, CallOptions) async throws -> Response
+    ) async throws(CRIError) -> Response {
+        var options = CallOptions.defaults
+        options.timeout = configuration.timeout
+        options.maxResponseMessageBytes = configuration.maxResponseBytes
+        // Fail at once while the runtime is unreachable; the resolver retries on its own schedule.
+        options.waitForReady = false
+        do {
+            return try await body(client, options)
+        } catch let error as RPCError {
+            throw CRIError(method: method, code: CRIError.codeName(error.code.rawValue), message: error.message)
+        } catch is CancellationError {
+            throw CRIError(method: method, code: "Canceled", message: "cancelled")
+        } catch {
+            throw CRIError(method: method, code: "Unknown", message: "\(error)")
+        }
+    }
+}
+
+/// The CRI calls the agent makes.
+public enum CRIMethod: String, Sendable, CaseIterable {
+    case version = "Version"
+    case listPodSandbox = "ListPodSandbox"
+}
+
+/// A failed CRI call: the method, its gRPC status code (Go's spelling, as in `grpc_code` labels) and message.
+public struct CRIError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var method: CRIMethod
+    public var code: String
+    public var message: String
+
+    public var description: String { "\(method.rawValue): \(code): \(message)" }
+
+    /// gRPC status codes by number, spelled as Go's `codes.Code.String()`.
+    static let codeNames = [
+        "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists",
+        "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented",
+        "Internal", "Unavailable", "DataLoss", "Unauthenticated",
+    ]
+
+    static func codeName(_ code: Int) -> String {
+        codeNames.indices.contains(code) ? codeNames[code] : "Code(\(code))"
+    }
+}

@@ -1,0 +1,110 @@
+import Synchronization
+
+/// How the agent's conversation with the CRI runtime is going: reachability, call counts, errors and
+/// latencies, and how many sandboxes still wait for metadata. Written by the ``MetadataResolver``, read by
+/// snapshots (as `kata_pulse_cri_*` families), systemd's status line and `/sandboxes`.
+public final class CRIHealth: OwnMetricsSource {
+    /// Whether the runtime answered its last call.
+    public enum Reachability: Sendable, Equatable {
+        /// No call has finished yet.
+        case unknown
+        case reachable
+        case unreachable(CRIError)
+    }
+
+    struct State {
+        var reachability = Reachability.unknown
+        var calls: [CRIMethod: Int] = [:]
+        var errors: [CRIMethod: [String: Int]] = [:]
+        var durations: [CRIMethod: FixedHistogram] = [:]
+        var lastSuccess: Double?
+        var pendingSandboxes = 0
+    }
+
+    /// The runtime's socket path.
+    public let endpoint: String
+    private let state = Mutex(State())
+    static let durationBounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+    public init(endpoint: String) {
+        self.endpoint = endpoint
+    }
+
+    /// Records one finished call.
+    func record(_ method: CRIMethod, seconds: Double, error: CRIError?, at now: Double) {
+        state.withLock { state in
+            state.calls[method, default: 0] += 1
+            state.durations[method, default: FixedHistogram(upperBounds: Self.durationBounds)].observe(seconds)
+            if let error {
+                state.errors[method, default: [:]][error.code, default: 0] += 1
+                state.reachability = .unreachable(error)
+            } else {
+                state.reachability = .reachable
+                state.lastSuccess = now
+            }
+        }
+    }
+
+    func setPendingSandboxes(_ count: Int) {
+        state.withLock { $0.pendingSandboxes = count }
+    }
+
+    public var reachability: Reachability { state.withLock { $0.reachability } }
+
+    /// Discovered sandboxes the runtime has not described yet.
+    public var pendingSandboxes: Int { state.withLock { $0.pendingSandboxes } }
+
+    /// A phrase for systemd's status line while the runtime is unreachable; nil otherwise.
+    public var problem: String? {
+        guard case .unreachable(let error) = reachability else { return nil }
+        return "CRI unreachable at \(endpoint) (\(error.code))"
+    }
+
+    public var families: [MetricFamily] {
+        let state = state.withLock { $0 }
+        let methods = CRIMethod.allCases.sorted { $0.rawValue < $1.rawValue }
+        var families = [
+            MetricFamily(
+                name: "kata_pulse_cri_up", help: "Whether the last call to the CRI runtime succeeded (1) or not (0).",
+                type: .gauge,
+                samples: [Sample(name: "kata_pulse_cri_up", value: state.reachability == .reachable ? 1 : 0)]
+            ),
+            MetricFamily(
+                name: "kata_pulse_cri_calls_total", help: "Calls made to the CRI runtime, by method.", type: .counter,
+                samples: methods.map {
+                    Sample(
+                        name: "kata_pulse_cri_calls_total", labels: [Label("method", $0.rawValue)],
+                        value: Double(state.calls[$0, default: 0]))
+                }),
+            MetricFamily(
+                name: "kata_pulse_cri_call_errors_total",
+                help: "Failed calls to the CRI runtime, by method and gRPC status code.", type: .counter,
+                samples: methods.flatMap { method in
+                    state.errors[method, default: [:]].sorted { $0.key < $1.key }.map { code, count in
+                        Sample(
+                            name: "kata_pulse_cri_call_errors_total",
+                            labels: [Label("method", method.rawValue), Label("code", code)], value: Double(count))
+                    }
+                }),
+            MetricFamily(
+                name: "kata_pulse_cri_call_duration_seconds", help: "Duration of calls to the CRI runtime, by method.",
+                type: .histogram,
+                samples: methods.flatMap { method in
+                    state.durations[method, default: FixedHistogram(upperBounds: Self.durationBounds)].samples(
+                        name: "kata_pulse_cri_call_duration_seconds", labels: [Label("method", method.rawValue)])
+                }),
+            MetricFamily(
+                name: "kata_pulse_sandbox_metadata_pending",
+                help: "Discovered sandboxes the CRI runtime has not described yet.", type: .gauge,
+                samples: [Sample(name: "kata_pulse_sandbox_metadata_pending", value: Double(state.pendingSandboxes))]),
+        ]
+        if let lastSuccess = state.lastSuccess {
+            families.append(
+                MetricFamily(
+                    name: "kata_pulse_cri_last_success_timestamp_seconds",
+                    help: "Unix time of the last successful call to the CRI runtime.", type: .gauge,
+                    samples: [Sample(name: "kata_pulse_cri_last_success_timestamp_seconds", value: lastSuccess)]))
+        }
+        return families
+    }
+}
