@@ -71,6 +71,9 @@ let package = Package(
             name: "KataPulseTests",
             dependencies: [
                 "KataPulse",
+                "CRIRuntimeV1",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

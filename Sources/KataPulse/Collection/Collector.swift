@@ -50,6 +50,9 @@ public actor Collector: Service {
     private let onRound: @Sendable (RoundSummary, Snapshot) -> Void
     private let metadataUpdates: AsyncStream<[String: PodMetadata]>?
     private var records: [String: SandboxRecord] = [:]
+    /// Sandboxes to collect outside the rounds: new ones, and those whose labels changed since collected.
+    private nonisolated let partialCollectionRequests: AsyncStream<[String]>
+    private nonisolated let partialCollections: AsyncStream<[String]>.Continuation
     /// CRI metadata of discovered sandboxes, as last resolved; it can arrive before discovery reaches us.
     private var metadata: [String: PodMetadata] = [:]
     private var statistics = CollectionStatistics()
@@ -62,6 +65,7 @@ public actor Collector: Service {
     ) {
         self.progress = progress
         self.metadataUpdates = metadata
+        (partialCollectionRequests, partialCollections) = AsyncStream.makeStream(of: [String].self)
         self.onRound = onRound
         self.configuration = configuration
         self.changes = changes
@@ -72,26 +76,24 @@ public actor Collector: Service {
     }
 
     public func run() async throws {
-        let (newSandboxes, newSandboxesContinuation) = AsyncStream.makeStream(of: [String].self)
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await change in self.changes {
                         await self.apply(change)
-                        if !change.added.isEmpty { newSandboxesContinuation.yield(change.added) }
+                        if !change.added.isEmpty { self.partialCollections.yield(change.added) }
                     }
-                    newSandboxesContinuation.finish()
+                    self.partialCollections.finish()
                 }
                 if let metadataUpdates = self.metadataUpdates {
                     group.addTask {
                         for await update in metadataUpdates {
-                            let relabelled = await self.apply(update)
-                            if !relabelled.isEmpty { newSandboxesContinuation.yield(relabelled) }
+                            await self.apply(update)
                         }
                     }
                 }
                 group.addTask {
-                    for await ids in newSandboxes {
+                    for await ids in self.partialCollectionRequests {
                         try? await Task.sleep(for: self.configuration.newSandboxDelay)
                         await self.collect(ids, isRound: false)
                     }
@@ -117,9 +119,9 @@ public actor Collector: Service {
         publish()
     }
 
-    /// Applies newly resolved pod metadata and republishes at once; returns the sandboxes whose published
-    /// series carry stale labels and must be collected again.
-    func apply(_ update: [String: PodMetadata]) -> [String] {
+    /// Applies newly resolved pod metadata and republishes at once; sandboxes already collected with other
+    /// labels are collected again rather than left stale until the next round.
+    func apply(_ update: [String: PodMetadata]) {
         metadata = update
         var stale: [String] = []
         for (id, var record) in records where record.metadata != update[id] {
@@ -129,7 +131,7 @@ public actor Collector: Service {
             records[id] = record
         }
         publish()
-        return stale.sorted()
+        if !stale.isEmpty { partialCollections.yield(stale.sorted()) }
     }
 
     /// Collects the given sandboxes (all when nil) and publishes the result.
@@ -143,6 +145,11 @@ public actor Collector: Service {
         guard !Task.isCancelled else { return }
         let now = UnixTime.now()
         for result in results { record(result, at: now) }
+        // Metadata that arrived while these shims were being read: their series carry the old labels.
+        let stale = targets.filter { target in
+            records[target.id].map { $0.labels != target.labels && $0.rendered != nil } ?? false
+        }.map(\.id)
+        if !stale.isEmpty { partialCollections.yield(stale.sorted()) }
         if isRound {
             statistics.rounds += 1
             statistics.lastRoundDurationSeconds = (ContinuousClock.now - started).seconds
