@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# End-to-end: pod metadata from a real containerd (Debian's, with its CRI plugin). Two pod sandboxes run
+# through CRI (host network, a locally built pause image, handler "kata" backed by runc); simulated shims
+# serve those sandbox ids; the agent, on containerd's socket, must
+#   - label every series of those sandboxes with their real uid/name/namespace (kata and cAdvisor families)
+#     and publish container_start_time_seconds from CRI's created_at;
+#   - keep serving with the metadata it had when containerd is killed (kata_pulse_cri_up 0);
+#   - notice containerd's restart by itself: cri_up 1 again, and a pod started after the restart is labelled.
+source "$(dirname "$0")/lib/common.bash"
+AGENT_PORT=${AGENT_PORT:-18490}
+source "$(dirname "$0")/lib/containerd.bash"
+fail() { echo "FAIL: $*" >&2; tail -n 20 "$work/agent.log" >&2; exit 1; }
+
+web=$(cri run web-0 team-a 6f1c2d3e-0000-4000-8000-00000000000a kata)
+db=$(cri run db-0 team-b 6f1c2d3e-0000-4000-8000-00000000000b kata)
+echo "pod sandboxes: web-0 $web, db-0 $db"
+
+"$bin" simulate --root "$work/sbs" --sandboxes 2 --ids "$web,$db" >"$work/sim.out" 2>"$work/sim.err" &
+pids+=($!)
+for _ in $(seq 1 100); do [ "$(wc -l <"$work/sim.out")" -ge 2 ] && break; sleep 0.1; done
+
+"$bin" --sandbox-root "$work/sbs" --listen-address "127.0.0.1:$AGENT_PORT" --runtime-endpoint "unix://$work/c.sock" \
+    --metrics-interval-secs 1 --cri-resync-secs 1 --log-format json 2>"$work/agent.log" &
+pids+=($!)
+wait_http "http://127.0.0.1:$AGENT_PORT/healthz" || fail "agent did not start"
+
+# check_labels ID UID NAME NAMESPACE: every kata series of the sandbox and every cAdvisor series of it
+# carries the pod's identity.
+check_labels() {
+    curl -fsS "http://127.0.0.1:$AGENT_PORT/metrics" >"$work/metrics.txt"
+    python3 - "$work/metrics.txt" "$@" <<'PY'
+import re, sys, time
+path, sandbox, uid, name, namespace = sys.argv[1:6]
+label = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+kata = cadvisor = 0
+start_time = None
+for line in open(path):
+    if line.startswith("#") or "{" not in line:
+        continue
+    series, value = line.rsplit(" ", 1)
+    labels = dict(label.findall(series[series.index("{"):]))
+    if labels.get("sandbox_id") == sandbox:
+        kata += 1
+        got = (labels.get("cri_uid"), labels.get("cri_name"), labels.get("cri_namespace"))
+        assert got == (uid, name, namespace), f"{series}: {got}"
+    if labels.get("id") == f"/kata/{sandbox}":
+        cadvisor += 1
+        assert (labels.get("namespace"), labels.get("pod")) == (namespace, name), series
+        if series.startswith("container_start_time_seconds{"):
+            start_time = float(value)
+assert kata > 500 and cadvisor > 30, (kata, cadvisor)
+assert start_time is not None and abs(time.time() - start_time) < 600, start_time
+print(f"{name}: {kata} kata series and {cadvisor} cAdvisor series labelled {namespace}/{name} {uid}")
+PY
+}
+cri_up_is() { [ "$(metric "$AGENT_PORT" kata_pulse_cri_up)" = "$1" ]; }
+rounds_above() { [ "$(metric "$AGENT_PORT" kata_pulse_collection_rounds_total)" -gt "$1" ]; }
+# wait_for DESCRIPTION COMMAND…: polls COMMAND for 30 s.
+wait_for() {
+    local what=$1; shift
+    for _ in $(seq 1 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    fail "$what"
+}
+wait_for "metadata never reached /metrics" check_labels "$web" 6f1c2d3e-0000-4000-8000-00000000000a web-0 team-a
+check_labels "$web" 6f1c2d3e-0000-4000-8000-00000000000a web-0 team-a
+check_labels "$db" 6f1c2d3e-0000-4000-8000-00000000000b db-0 team-b
+curl -fsS "http://127.0.0.1:$AGENT_PORT/sandboxes?format=json" | jq -e --arg id "$web" \
+    '.[] | select(.id == $id) | .metadata | .runtime_handler == "kata" and .state == "ready" and .pending == false' \
+    >/dev/null || fail "/sandboxes lacks the metadata"
+cri_up_is 1 || fail "kata_pulse_cri_up is not 1"
+
+echo "killing containerd"
+kill -9 "$containerd_pid"
+wait "$containerd_pid" 2>/dev/null || true
+wait_for "the outage never showed in kata_pulse_cri_up" cri_up_is 0
+rounds=$(metric "$AGENT_PORT" kata_pulse_collection_rounds_total)
+wait_for "collection stopped during the outage" rounds_above "$rounds"
+check_labels "$web" 6f1c2d3e-0000-4000-8000-00000000000a web-0 team-a
+check_labels "$db" 6f1c2d3e-0000-4000-8000-00000000000b db-0 team-b
+echo "agent serves the metadata it had while containerd is down"
+
+echo "restarting containerd"
+start_containerd
+wait_for "containerd's restart was not noticed" cri_up_is 1
+cache=$(cri run cache-0 team-c 6f1c2d3e-0000-4000-8000-00000000000c kata)
+"$bin" simulate --root "$work/sbs" --sandboxes 1 --ids "$cache" >"$work/sim2.out" 2>"$work/sim2.err" &
+pids+=($!)
+wait_for "a pod started after the restart was not labelled" \
+    check_labels "$cache" 6f1c2d3e-0000-4000-8000-00000000000c cache-0 team-c
+check_labels "$cache" 6f1c2d3e-0000-4000-8000-00000000000c cache-0 team-c
+reachable=$(grep -c '"CRI runtime reachable"' "$work/agent.log" || true)
+[ "$reachable" -ge 2 ] || fail "expected the agent to log the runtime reachable twice, saw $reachable"
+echo "cri-containerd: ok"

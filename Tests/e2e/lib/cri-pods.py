@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Runs, lists and removes pod sandboxes over CRI runtime.v1, as the kubelet would, for the end-to-end
+scripts. Needs PyPI's grpcio and container-runtime-interface-api.
+
+usage: cri-pods.py SOCKET run NAME NAMESPACE UID HANDLER   -> prints the sandbox id
+       cri-pods.py SOCKET ready                            -> exit 0 once the runtime reports RuntimeReady
+       cri-pods.py SOCKET list                             -> one line per sandbox: id namespace/name uid handler
+       cri-pods.py SOCKET remove-all                       -> stops and removes every sandbox
+"""
+import sys
+import grpc
+from cri_api.v1 import api_pb2 as cri, api_pb2_grpc as cri_grpc
+
+def main():
+    socket, command, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    runtime = cri_grpc.RuntimeServiceStub(grpc.insecure_channel("unix://" + socket))
+    if command == "run":
+        name, namespace, uid, handler = args
+        config = cri.PodSandboxConfig(
+            metadata=cri.PodSandboxMetadata(name=name, namespace=namespace, uid=uid, attempt=0),
+            labels={"io.kubernetes.pod.name": name, "io.kubernetes.pod.namespace": namespace},
+            # Host network: no CNI subnet is needed, and with it the hostname must stay unset.
+            linux=cri.LinuxPodSandboxConfig(security_context=cri.LinuxSandboxSecurityContext(
+                namespace_options=cri.NamespaceOption(network=cri.NODE, pid=cri.POD, ipc=cri.POD))))
+        response = runtime.RunPodSandbox(cri.RunPodSandboxRequest(config=config, runtime_handler=handler), timeout=60)
+        print(response.pod_sandbox_id)
+    elif command == "ready":
+        status = runtime.Status(cri.StatusRequest(), timeout=5)
+        ready = any(c.type == "RuntimeReady" and c.status for c in status.status.conditions)
+        sys.exit(0 if ready else 1)
+    elif command == "list":
+        for pod in runtime.ListPodSandbox(cri.ListPodSandboxRequest(), timeout=10).items:
+            print(pod.id, f"{pod.metadata.namespace}/{pod.metadata.name}", pod.metadata.uid, pod.runtime_handler)
+    elif command == "remove-all":
+        for pod in runtime.ListPodSandbox(cri.ListPodSandboxRequest(), timeout=10).items:
+            runtime.StopPodSandbox(cri.StopPodSandboxRequest(pod_sandbox_id=pod.id), timeout=60)
+            runtime.RemovePodSandbox(cri.RemovePodSandboxRequest(pod_sandbox_id=pod.id), timeout=60)
+    else:
+        sys.exit(f"unknown command {command}")
+
+if __name__ == "__main__":
+    main()
