@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "kata-pulse", targets: ["kata-pulse"]),
         .library(name: "KataPulse", targets: ["KataPulse"]),
+        .library(name: "KataPulseCRI", targets: ["KataPulseCRI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -16,7 +17,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // No default traits: BinaryDelimitedStreams imports all of Foundation, and with it 30 MB of ICU data.
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
     ],
     targets: [
         // libsystemd: sd_notify, sd_listen_fds_with_names, sd_is_socket, sd_watchdog_enabled, sd_journal_sendv.
@@ -45,7 +47,6 @@ let package = Package(
             name: "KataPulse",
             dependencies: [
                 "CSystemd",
-                "CRIRuntimeV1",
                 "CZlib",
                 "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -53,17 +54,29 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The CRI client: gRPC over the runtime's unix socket. A target of its own so that the core library
+        // (and the benchmarks) build without the gRPC stack.
+        .target(
+            name: "KataPulseCRI",
+            dependencies: [
+                "KataPulse",
+                "CRIRuntimeV1",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .executableTarget(
             name: "kata-pulse",
             dependencies: [
                 "KataPulse",
+                "KataPulseCRI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -71,6 +84,7 @@ let package = Package(
             name: "KataPulseTests",
             dependencies: [
                 "KataPulse",
+                "KataPulseCRI",
                 "CRIRuntimeV1",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),

@@ -36,7 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
         let simulator = ShimSimulator(configuration: try simulation.configuration(root: root), group: shimGroup)
         // Shims first, so the agent's first look finds every socket in place.
         try await simulator.start()
-        let agent = try Agent(configuration: configuration, group: group, logger: logger) { addresses in
+        let agent = Agent(configuration: configuration, group: group, logger: logger) { addresses in
             guard let address = addresses.first else { return }
             let url: String =
                 switch address {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import KataPulse
+import KataPulseCRI
 import Logging
+import NIOCore
 import NIOPosix
 
 /// `kata-pulse run`: the agent.
@@ -32,8 +34,9 @@ func runAgent(_ options: AgentOptions) async throws {
             "interval_seconds": "\(configuration.metricsInterval.components.seconds)",
         ])
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let agent = try Agent(
+    let agent = Agent(
         configuration: configuration, group: group, logger: logger,
+        metadataSource: try criClient(configuration, group: group),
         notifier: SystemdNotifier(environment: environment), watchdogInterval: SystemdNotifier.watchdogInterval())
     let result = await Result(catching: { try await agent.run(logger: logger) })
     try? await group.shutdownGracefully()
@@ -49,4 +52,10 @@ func makeLogger(level: Logger.Level, format: LogFormat = .logfmt, environment: [
     }
     logger.logLevel = level
     return logger
+}
+
+/// The CRI client for `--runtime-endpoint`, or nil when CRI is off (`none`).
+func criClient(_ configuration: AgentConfiguration, group: any EventLoopGroup) throws -> CRIClient? {
+    guard let endpoint = configuration.runtimeEndpoint else { return nil }
+    return try CRIClient(configuration: .init(socketPath: endpoint, timeout: configuration.criTimeout), group: group)
 }

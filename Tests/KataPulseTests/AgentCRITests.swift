@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseCRI
 
 /// A running agent with a CRI runtime: pod metadata on every series, in `/sandboxes`, and an outage that
 /// costs nothing but fresh metadata.

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseCRI
 
 #if canImport(Glibc)
     import Glibc
@@ -40,7 +41,7 @@ import Testing
         let (version, sandboxes) = try await withRunning(client) {
             (try await client.version(), try await client.listPodSandboxes())
         }
-        #expect(version == .init(runtimeName: "test-runtime", runtimeVersion: "1.2.3", apiVersion: "v1"))
+        #expect(version == CRIRuntimeVersion(runtimeName: "test-runtime", runtimeVersion: "1.2.3", apiVersion: "v1"))
         #expect(
             sandboxes["aaa111"]
                 == PodMetadata(
@@ -162,7 +163,7 @@ import Testing
             await eventually(timeout: .seconds(30)) {
                 if case .unreachable = harness.health.reachability { true } else { false }
             })
-        #expect(harness.health.problem?.contains("CRI unreachable at \(server.socketPath)") == true)
+        #expect(harness.health.problem == "no CRI runtime at \(server.socketPath) (Unavailable)")
         #expect(harness.health.pendingSandboxes == 1)
         try await server.start()
         #expect(await eventually(timeout: .seconds(30)) { harness.published["aaa111"]?.uid == "uid-1" })

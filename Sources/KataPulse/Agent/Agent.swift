@@ -3,6 +3,9 @@ import NIOCore
 import ServiceLifecycle
 
 /// The agent's services wired together: discovery → collection → snapshot → HTTP.
+///
+/// Pod metadata comes from `metadataSource` (the executable passes a `KataPulseCRI.CRIClient` for
+/// `configuration.runtimeEndpoint`), so this library does not depend on the gRPC stack.
 public struct Agent: Sendable {
     public let configuration: AgentConfiguration
     public let store: SnapshotStore
@@ -10,7 +13,7 @@ public struct Agent: Sendable {
     public let registry: SandboxRegistry
     public let collector: Collector
     public let server: MetricsServer
-    /// Pod metadata from CRI; nil when CRI is disabled.
+    /// Pod metadata from CRI; nil without a metadata source (CRI disabled).
     public let resolver: MetadataResolver?
     public let criHealth: CRIHealth?
     /// systemd readiness, status and watchdog, when started by systemd.
@@ -20,9 +23,10 @@ public struct Agent: Sendable {
 
     public init(
         configuration: AgentConfiguration, group: any EventLoopGroup, logger: Logger,
+        metadataSource: (any PodMetadataSource)? = nil,
         notifier: SystemdNotifier = SystemdNotifier(environment: [:]), watchdogInterval: Duration? = nil,
         onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
-    ) throws {
+    ) {
         self.configuration = configuration
         let store = SnapshotStore(.empty(now: UnixTime.now()))
         let counters = ScrapeCounters()
@@ -36,16 +40,15 @@ public struct Agent: Sendable {
         self.registry = registry
         let progress = CollectionProgress()
         var metadataUpdates: AsyncStream<[String: PodMetadata]>?
-        if let endpoint = configuration.runtimeEndpoint {
-            let health = CRIHealth(endpoint: endpoint)
+        if let metadataSource {
+            let health = CRIHealth(endpoint: metadataSource.endpoint)
             let (updates, updatesContinuation) = AsyncStream.makeStream(
                 of: [String: PodMetadata].self, bufferingPolicy: .bufferingNewest(1))
             metadataUpdates = updates
             self.criHealth = health
             self.resolver = MetadataResolver(
                 configuration: .init(resyncInterval: configuration.criResyncInterval),
-                client: try CRIClient(
-                    configuration: .init(socketPath: endpoint, timeout: configuration.criTimeout), group: group),
+                client: metadataSource,
                 changes: registry.subscribe(), health: health, logger: logger,
                 onUpdate: { updatesContinuation.yield($0) })
         } else {

@@ -19,6 +19,7 @@ public final class CRIHealth: OwnMetricsSource {
         var durations: [CRIMethod: FixedHistogram] = [:]
         var lastSuccess: Double?
         var pendingSandboxes = 0
+        var everReachable = false
     }
 
     /// The runtime's socket path.
@@ -41,6 +42,7 @@ public final class CRIHealth: OwnMetricsSource {
             } else {
                 state.reachability = .reachable
                 state.lastSuccess = now
+                state.everReachable = true
             }
         }
     }
@@ -54,10 +56,13 @@ public final class CRIHealth: OwnMetricsSource {
     /// Discovered sandboxes the runtime has not described yet.
     public var pendingSandboxes: Int { state.withLock { $0.pendingSandboxes } }
 
-    /// A phrase for systemd's status line while the runtime is unreachable; nil otherwise.
+    /// A phrase for systemd's status line while the runtime is unreachable; nil otherwise. A runtime that never
+    /// answered is said to be absent (a host without Kubernetes), one that did to be unreachable.
     public var problem: String? {
+        let (reachability, everReachable) = state.withLock { ($0.reachability, $0.everReachable) }
         guard case .unreachable(let error) = reachability else { return nil }
-        return "CRI unreachable at \(endpoint) (\(error.code))"
+        return everReachable
+            ? "CRI unreachable at \(endpoint) (\(error.code))" : "no CRI runtime at \(endpoint) (\(error.code))"
     }
 
     public var families: [MetricFamily] {

@@ -28,7 +28,7 @@ public actor MetadataResolver: Service {
     }
 
     private let configuration: Configuration
-    private let client: CRIClient
+    private let client: any PodMetadataSource
     private let changes: AsyncStream<DiscoveryChange>
     private let health: CRIHealth
     private let logger: Logger
@@ -46,7 +46,8 @@ public actor MetadataResolver: Service {
     private var pendingRetry: Duration
 
     public init(
-        configuration: Configuration, client: CRIClient, changes: AsyncStream<DiscoveryChange>, health: CRIHealth,
+        configuration: Configuration, client: any PodMetadataSource, changes: AsyncStream<DiscoveryChange>,
+        health: CRIHealth,
         logger: Logger, onUpdate: @escaping @Sendable ([String: PodMetadata]) -> Void
     ) {
         self.configuration = configuration
@@ -67,13 +68,7 @@ public actor MetadataResolver: Service {
         let (inputs, inputContinuation) = AsyncStream.makeStream(of: Input.self)
         let client = client
         await withDiscardingTaskGroup { group in
-            group.addTask {
-                await withTaskCancellationHandler {
-                    try? await client.run()
-                } onCancel: {
-                    client.shutdown()
-                }
-            }
+            group.addTask { try? await client.run() }
             group.addTask {
                 for await change in self.changes {
                     await self.apply(change)
@@ -136,7 +131,7 @@ public actor MetadataResolver: Service {
             return errorRetry
         }
         if failing {
-            logger.info("CRI runtime answers again", metadata: ["endpoint": "\(client.configuration.socketPath)"])
+            logger.info("CRI runtime answers again", metadata: ["endpoint": "\(client.endpoint)"])
         }
         failing = false
         errorRetry = configuration.initialRetry
@@ -159,7 +154,7 @@ public actor MetadataResolver: Service {
             logger.info(
                 "CRI runtime reachable",
                 metadata: [
-                    "endpoint": "\(client.configuration.socketPath)", "runtime": "\(version.runtimeName)",
+                    "endpoint": "\(client.endpoint)", "runtime": "\(version.runtimeName)",
                     "runtime_version": "\(version.runtimeVersion)", "api_version": "\(version.apiVersion)",
                 ])
         } catch {
@@ -172,7 +167,7 @@ public actor MetadataResolver: Service {
         // Once per outage: a host without Kubernetes must not fill the journal.
         if !failing {
             let metadata: Logger.Metadata = [
-                "endpoint": "\(client.configuration.socketPath)", "error": "\(error)",
+                "endpoint": "\(client.endpoint)", "error": "\(error)",
             ]
             if everReachable {
                 logger.warning("CRI runtime unreachable; keeping the pod metadata already known", metadata: metadata)

@@ -13,8 +13,13 @@ struct SystemdWatchdog: Service {
     let logger: Logger
 
     func run() async throws {
+        // Shutdown must not wait out a sleep of half the watchdog interval.
+        await cancelWhenGracefulShutdown { await pingWhileAlive() }
+    }
+
+    private func pingWhileAlive() async {
         var wasAlive = true
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        while !Task.isCancelled {
             let problem = await livenessProblem()
             if let problem {
                 if wasAlive {

@@ -4,6 +4,7 @@ import GRPCNIOTransportHTTP2Posix
 import Synchronization
 
 @testable import KataPulse
+@testable import KataPulseCRI
 
 /// A CRI `runtime.v1` runtime in-process, served by grpc-swift-2 on a unix socket: it lists the sandboxes a
 /// test gives it and can be told to fail, to never answer, or be stopped and started again on the same path.

@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseCRI
 
 #if canImport(Glibc)
     import Glibc
@@ -103,7 +104,13 @@ final class RunningAgent: Sendable {
             sandboxRoots: roots, shimTimeout: .seconds(2), maxBodySize: 4 * 1024 * 1024, rescanInterval: .seconds(5))
         configure(&configuration)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let agent = try Agent(configuration: configuration, group: testGroup, logger: testLogger) { addresses in
+        let source = try configuration.runtimeEndpoint.map {
+            try CRIClient(
+                configuration: .init(socketPath: $0, timeout: configuration.criTimeout), group: testGroup)
+        }
+        let agent = Agent(
+            configuration: configuration, group: testGroup, logger: testLogger, metadataSource: source
+        ) { addresses in
             if case .tcp(_, let port)? = addresses.first { continuation.yield(port) }
             continuation.finish()
         }

@@ -1,6 +1,7 @@
 import CRIRuntimeV1
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
+import KataPulse
 import NIOCore
 
 /// A client of the node's container runtime over CRI `runtime.v1` (containerd, CRI-O) on a unix socket.
@@ -8,7 +9,7 @@ import NIOCore
 /// One long-lived HTTP/2 connection, made on first use and made again after the runtime restarts or its
 /// socket is recreated; ``run()`` must be running for calls to proceed. Every call has a deadline and a
 /// response size limit, and fails at once instead of queueing while the runtime is unreachable.
-public struct CRIClient: Sendable {
+public struct CRIClient: PodMetadataSource {
     /// How the client reaches the runtime.
     public struct Configuration: Sendable {
         /// The runtime's unix socket path.
@@ -31,13 +32,6 @@ public struct CRIClient: Sendable {
         }
     }
 
-    /// The runtime's answer to `Version`.
-    public struct RuntimeVersion: Sendable, Equatable {
-        public var runtimeName: String
-        public var runtimeVersion: String
-        public var apiVersion: String
-    }
-
     public let configuration: Configuration
     private let client: GRPCClient<HTTP2ClientTransport.Posix>
 
@@ -56,9 +50,16 @@ public struct CRIClient: Sendable {
         self.client = GRPCClient(transport: transport)
     }
 
-    /// Maintains the connection until ``shutdown()`` or cancellation.
+    public var endpoint: String { configuration.socketPath }
+
+    /// Maintains the connection until cancellation (or ``shutdown()``).
     public func run() async throws {
-        try await client.runConnections()
+        let client = client
+        try await withTaskCancellationHandler {
+            try await client.runConnections()
+        } onCancel: {
+            client.beginGracefulShutdown()
+        }
     }
 
     /// Stops the connection; calls in flight finish or fail.
@@ -67,12 +68,12 @@ public struct CRIClient: Sendable {
     }
 
     /// The runtime's name and versions.
-    public func version() async throws(CRIError) -> RuntimeVersion {
+    public func version() async throws(CRIError) -> CRIRuntimeVersion {
         let response = try await call(.version) { client, options in
             try await Runtime_V1_RuntimeService.Client(wrapping: client).version(
                 request: ClientRequest(message: .with { $0.version = "v1" }), options: options)
         }
-        return RuntimeVersion(
+        return CRIRuntimeVersion(
             runtimeName: response.runtimeName, runtimeVersion: response.runtimeVersion,
             apiVersion: response.runtimeApiVersion)
     }
@@ -107,28 +108,22 @@ public struct CRIClient: Sendable {
     }
 }
 
-/// The CRI calls the agent makes.
-public enum CRIMethod: String, Sendable, CaseIterable {
-    case version = "Version"
-    case listPodSandbox = "ListPodSandbox"
-}
+extension PodMetadata {
+    /// Reads one `ListPodSandbox` item; `created_at` is in nanoseconds, 0 when unknown.
+    init(_ sandbox: Runtime_V1_PodSandbox) {
+        self.init(
+            uid: sandbox.metadata.uid, name: sandbox.metadata.name, namespace: sandbox.metadata.namespace,
+            createdAt: sandbox.createdAt > 0 ? Double(sandbox.createdAt) / 1e9 : nil,
+            runtimeHandler: sandbox.runtimeHandler, state: sandbox.state == .sandboxReady ? .ready : .notReady)
+    }
 
-/// A failed CRI call: the method, its gRPC status code (Go's spelling, as in `grpc_code` labels) and message.
-public struct CRIError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var method: CRIMethod
-    public var code: String
-    public var message: String
-
-    public var description: String { "\(method.rawValue): \(code): \(message)" }
-
-    /// gRPC status codes by number, spelled as Go's `codes.Code.String()`.
-    static let codeNames = [
-        "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists",
-        "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented",
-        "Internal", "Unavailable", "DataLoss", "Unauthenticated",
-    ]
-
-    static func codeName(_ code: Int) -> String {
-        codeNames.indices.contains(code) ? codeNames[code] : "Code(\(code))"
+    /// Metadata by sandbox id from a `ListPodSandbox` response; items without an id are skipped.
+    static func index(_ response: Runtime_V1_ListPodSandboxResponse) -> [String: PodMetadata] {
+        var index: [String: PodMetadata] = [:]
+        index.reserveCapacity(response.items.count)
+        for item in response.items where !item.id.isEmpty {
+            index[item.id] = PodMetadata(item)
+        }
+        return index
     }
 }
