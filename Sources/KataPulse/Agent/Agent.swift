@@ -90,7 +90,10 @@ public struct Agent: Sendable {
             configuration: .init(listeners: listeners),
             router: Router(
                 store: store, counters: counters, client: client, roots: configuration.sandboxRoots,
-                criHealth: criHealth),
+                criHealth: criHealth,
+                liveness: LivenessCheck(
+                    progress: progress, group: group, maxRoundDuration: configuration.livenessRoundLimit,
+                    loopDeadline: .seconds(1))),
             group: group, logger: logger,
             onListening: { addresses in
                 listeningContinuation.yield(addresses)

@@ -10,6 +10,8 @@ public struct AgentConfiguration: Sendable {
     public var criTimeout: Duration = .seconds(2)
     /// Period of the full CRI re-list, and the longest retry backoff.
     public var criResyncInterval: Duration = .seconds(30)
+    /// `/healthz` answers 503 while a collection round has run longer than this (a wedged collector).
+    public var livenessRoundLimit: Duration = .seconds(60)
     public var logLevel: Logger.Level
     public var logFormat: LogFormat = .auto
     public var metricsInterval: Duration

@@ -24,12 +24,15 @@ public struct Router: Sendable {
 
     /// Present when CRI is enabled: `/sandboxes` then says which sandboxes still wait for metadata.
     let criHealth: CRIHealth?
+    /// Decides `/healthz`: 503 while collection is wedged; nil answers 200 whenever the server answers.
+    let liveness: LivenessCheck?
 
     public init(
         store: SnapshotStore, counters: ScrapeCounters, client: ShimClient, roots: [String],
-        criHealth: CRIHealth? = nil
+        criHealth: CRIHealth? = nil, liveness: LivenessCheck? = nil
     ) {
         self.criHealth = criHealth
+        self.liveness = liveness
         self.store = store
         self.counters = counters
         self.client = client
@@ -40,7 +43,7 @@ public struct Router: Sendable {
         ("/metrics", "Get metrics from sandboxes."),
         ("/sandboxes", "List all Kata Containers sandboxes."),
         ("/agent-url", "Get sandbox agent URL."),
-        ("/healthz", "Liveness: 200 while the agent serves."),
+        ("/healthz", "Liveness: 200 while collection makes progress, 503 when it is wedged."),
     ]
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
@@ -53,9 +56,15 @@ public struct Router: Sendable {
         case "/metrics": return metrics(request)
         case "/sandboxes": return sandboxes(request)
         case "/agent-url": return await agentURL(request)
-        case "/healthz": return .text(200, "ok\n")
+        case "/healthz": return await health()
         default: return .text(404, "not found: \(request.path); see / for the endpoints\n")
         }
+    }
+
+    /// Liveness for probes: what the systemd watchdog checks, so Kubernetes restarts a wedged agent too.
+    func health() async -> HTTPResponse {
+        if let problem = await liveness?.problem() { return .text(503, "unhealthy: \(problem)\n") }
+        return .text(200, "ok\n")
     }
 
     func index(_ request: HTTPRequest) -> HTTPResponse {

