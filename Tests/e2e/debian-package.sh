@@ -99,6 +99,10 @@ echo "KATA_PULSE_METRICS_INTERVAL=2" >>"$root/etc/default/kata-pulse"
 inside systemd-run --unit kp-shims --quiet kata-pulse simulate --root /run/vc/sbs --sandboxes 3
 shims_running() { [ "$(ls "/proc/$leader/root/run/vc/sbs" 2>/dev/null | wc -l)" -eq 3 ]; }
 wait_for "simulated shims did not start" shims_running
+# As on a Kata host: sandbox directories and shim sockets only root may enter and use (the unit keeps no
+# capability, root connects as their owner).
+chmod 0700 "/proc/$leader/root/run/vc/sbs"/*/
+chmod 0600 "/proc/$leader/root/run/vc/sbs"/*/shim-monitor.sock
 http /metrics >/dev/null || fail "the first connection was not answered"
 [ "$(show ActiveState)" = active ] || fail "the first connection did not start the service"
 echo "first connection answered; service started by the socket"
