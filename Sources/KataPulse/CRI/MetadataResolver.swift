@@ -113,17 +113,7 @@ public actor MetadataResolver: Service {
         needsList = false
         do {
             if !everReachable || failing { try await logVersion() }
-            let started = ContinuousClock.now
-            let result: Result<[String: PodMetadata], CRIError>
-            do {
-                result = .success(try await client.listPodSandboxes())
-            } catch {
-                result = .failure(error)
-            }
-            health.record(
-                .listPodSandbox, seconds: (ContinuousClock.now - started).seconds, error: result.failure,
-                at: UnixTime.now())
-            listed = try result.get()
+            listed = try await timed(.listPodSandbox) { source throws(CRIError) in try await source.listPodSandboxes() }
         } catch {
             if Task.isCancelled { return configuration.resyncInterval }
             noteFailure(error)
@@ -146,19 +136,27 @@ public actor MetadataResolver: Service {
 
     /// Calls `Version`, logging the runtime's name the first time it answers after being unknown or failing.
     private func logVersion() async throws(CRIError) {
+        let version = try await timed(.version) { source throws(CRIError) in try await source.version() }
+        everReachable = true
+        logger.info(
+            "CRI runtime reachable",
+            metadata: [
+                "endpoint": "\(client.endpoint)", "runtime": "\(version.runtimeName)",
+                "runtime_version": "\(version.runtimeVersion)", "api_version": "\(version.apiVersion)",
+            ])
+    }
+
+    /// Makes one call, recording its duration and outcome in ``CRIHealth``.
+    private func timed<T: Sendable>(
+        _ method: CRIMethod, _ call: (any PodMetadataSource) async throws(CRIError) -> T
+    ) async throws(CRIError) -> T {
         let started = ContinuousClock.now
         do {
-            let version = try await client.version()
-            health.record(.version, seconds: (ContinuousClock.now - started).seconds, error: nil, at: UnixTime.now())
-            everReachable = true
-            logger.info(
-                "CRI runtime reachable",
-                metadata: [
-                    "endpoint": "\(client.endpoint)", "runtime": "\(version.runtimeName)",
-                    "runtime_version": "\(version.runtimeVersion)", "api_version": "\(version.apiVersion)",
-                ])
+            let value = try await call(client)
+            health.record(method, seconds: (ContinuousClock.now - started).seconds, error: nil, at: UnixTime.now())
+            return value
         } catch {
-            health.record(.version, seconds: (ContinuousClock.now - started).seconds, error: error, at: UnixTime.now())
+            health.record(method, seconds: (ContinuousClock.now - started).seconds, error: error, at: UnixTime.now())
             throw error
         }
     }
@@ -192,12 +190,5 @@ public actor MetadataResolver: Service {
         guard current != published else { return }
         published = current
         onUpdate(current)
-    }
-}
-
-extension Result {
-    fileprivate var failure: Failure? {
-        if case .failure(let error) = self { return error }
-        return nil
     }
 }
