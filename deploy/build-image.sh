@@ -11,16 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-out}")
-version=$(sed -n 's/.*static let string = "\([^"]*\)".*/\1/p' Sources/KataPulse/Version.swift)
+version=$(scripts/release-binary.sh --version)
 image=${IMAGE:-localhost/kata-pulse:$version}
-
-flags=(-c release --static-swift-stdlib)
-if [ -n "${KATA_PULSE_BINARY:-}" ]; then
-    binary=$KATA_PULSE_BINARY  # already built with the flags above
-else
-    swift build "${flags[@]}" --product kata-pulse >&2
-    binary="$(swift build "${flags[@]}" --show-bin-path)/kata-pulse"
-fi
+binary=$(scripts/release-binary.sh)
 
 stage=$(mktemp -d "${TMPDIR:-/var/tmp}/kata-pulse-image-XXXXXX")
 trap 'rm -rf "$stage"' EXIT

@@ -3,21 +3,13 @@
 # (the package needs no Swift runtime), stripped, packaged by dpkg-buildpackage from packaging/debian.
 # Prints the path of the .deb. Needs: apt-get install debhelper dpkg-dev (and lintian to check it).
 #   packaging/build-deb.sh [OUT_DIR]        (default: out/; env KATA_PULSE_BINARY: package this binary instead)
-# The version is KataPulseVersion.string (Sources/KataPulse/Version.swift), the one the binary reports.
+# Binary and version come from scripts/release-binary.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-out}")
 
-version=$(sed -n 's/.*static let string = "\([^"]*\)".*/\1/p' Sources/KataPulse/Version.swift)
-[ -n "$version" ] || { echo "build-deb.sh: no version in Sources/KataPulse/Version.swift" >&2; exit 1; }
-
-flags=(-c release --static-swift-stdlib)
-if [ -n "${KATA_PULSE_BINARY:-}" ]; then
-    binary=$KATA_PULSE_BINARY  # already built with the flags above (repackaging)
-else
-    swift build "${flags[@]}" --product kata-pulse >&2
-    binary="$(swift build "${flags[@]}" --show-bin-path)/kata-pulse"
-fi
+version=$(scripts/release-binary.sh --version)
+binary=$(scripts/release-binary.sh)
 reported=$("$binary" --version)
 [ "$reported" = "$version" ] || { echo "build-deb.sh: binary says $reported, Version.swift $version" >&2; exit 1; }
 

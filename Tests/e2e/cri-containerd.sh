@@ -55,12 +55,6 @@ PY
 }
 cri_up_is() { [ "$(metric "$AGENT_PORT" kata_pulse_cri_up)" = "$1" ]; }
 rounds_above() { [ "$(metric "$AGENT_PORT" kata_pulse_collection_rounds_total)" -gt "$1" ]; }
-# wait_for DESCRIPTION COMMAND…: polls COMMAND for 30 s.
-wait_for() {
-    local what=$1; shift
-    for _ in $(seq 1 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-    fail "$what"
-}
 wait_for "metadata never reached /metrics" check_labels "$web" 6f1c2d3e-0000-4000-8000-00000000000a web-0 team-a
 check_labels "$web" 6f1c2d3e-0000-4000-8000-00000000000a web-0 team-a
 check_labels "$db" 6f1c2d3e-0000-4000-8000-00000000000b db-0 team-b

@@ -75,12 +75,11 @@ http() { nsenter -t "$leader" -n curl -fsS --max-time 10 "http://127.0.0.1:8090$
 state=$(inside systemctl is-system-running --wait || true)
 [ "$state" = running ] || [ "$state" = degraded ] || fail "container did not boot: $state"
 show() { inside systemctl show kata-pulse.service -p "$1" --value; }
-# wait_for DESCRIPTION COMMAND…: polls COMMAND for 30 s.
-wait_for() {
-    local what=$1; shift
-    for _ in $(seq 1 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+# A failure shows the service's last journal entries.
+fail() {
+    echo "FAIL: $*" >&2
     inside journalctl -u kata-pulse.service --no-pager -n 30 >&2 || true
-    fail "$what"
+    exit 1
 }
 
 echo "== install"

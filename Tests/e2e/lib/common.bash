@@ -20,3 +20,10 @@ wait_http() {
 }
 # metric PORT FAMILY: the value of an agent's unlabelled family, from /metrics?filter_family=.
 metric() { curl -fsS "http://127.0.0.1:$1/metrics?filter_family=$2" | awk '!/^#/ {print $2}'; }
+# wait_for DESCRIPTION COMMAND…: polls COMMAND for 30 s, else fails with DESCRIPTION. COMMAND's arguments are
+# expanded once, at the call: poll a function that reads the state afresh.
+wait_for() {
+    local what=$1; shift
+    for _ in $(seq 1 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    fail "$what"
+}
