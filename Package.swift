@@ -7,10 +7,10 @@ let package = Package(
         .executable(name: "kata-pulse", targets: ["kata-pulse"]),
         .library(name: "KataPulse", targets: ["KataPulse"]),
         .library(name: "KataPulseCRI", targets: ["KataPulseCRI"]),
+        .library(name: "KataPulseSimulator", targets: ["KataPulseSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // CRI (pod metadata): the gRPC stack and protobuf runtime the generated code in Sources/CRIRuntimeV1 uses.
@@ -68,12 +68,23 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             ]
         ),
+        // Simulated Kata shims (a Kata VM cannot run on a build machine): for `demo`, `simulate`, the tests and
+        // the benchmarks; the agent's library does not depend on it.
+        .target(
+            name: "KataPulseSimulator",
+            dependencies: [
+                "KataPulse",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "kata-pulse",
             dependencies: [
                 "KataPulse",
                 "KataPulseCRI",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "KataPulseSimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -85,6 +96,8 @@ let package = Package(
             dependencies: [
                 "KataPulse",
                 "KataPulseCRI",
+                "KataPulseSimulator",
+                "kata-pulse",
                 "CRIRuntimeV1",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),

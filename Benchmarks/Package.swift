@@ -21,6 +21,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "KataPulse", package: kataPulsePackage),
+                .product(name: "KataPulseSimulator", package: kataPulsePackage),
             ],
             path: "Benchmarks/ExpositionBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

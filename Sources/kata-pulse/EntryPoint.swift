@@ -1,4 +1,3 @@
-import ArgumentParser
 import KataPulse
 
 #if canImport(Glibc)
@@ -12,38 +11,20 @@ enum EntryPoint {
         // systemd's watchdog aborts a wedged service with SIGABRT; the Swift runtime's backtracer would catch
         // it and let the process run on. Let SIGABRT end the process, as the watchdog expects.
         signal(SIGABRT, SIG_DFL)
-        let command: any ParsableCommand
+        let environment = processEnvironment()
         do {
-            command = try KataPulseCommand.parseAsRoot()
-        } catch {
-            let code = KataPulseCommand.exitCode(for: error)
-            if code == .success {
-                print(KataPulseCommand.fullMessage(for: error))
-                exit(0)
-            }
-            printError(KataPulseCommand.fullMessage(for: error))
-            exit(2)
-        }
-        do {
-            var command = command
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
+            switch try Command.parse(Array(CommandLine.arguments.dropFirst()), environment: environment) {
+            case .agent(let settings): try await runAgent(settings, environment: environment)
+            case .demo(let settings): try await runDemo(settings, environment: environment)
+            case .simulate(let configuration): try await runSimulator(configuration)
+            case .text(let text): print(text.hasSuffix("\n") ? String(text.dropLast()) : text)
             }
         } catch let error as UsageError {
             printError("kata-pulse: \(error)")
             exit(2)
         } catch {
-            let code = KataPulseCommand.exitCode(for: error)
-            if code == .success {
-                // `--help`, `help` and `--version` arrive here as clean exits carrying their text.
-                let message = KataPulseCommand.fullMessage(for: error)
-                if !message.isEmpty { print(message) }
-                exit(0)
-            }
             printError("kata-pulse: error: \(error)")
-            exit(code == .validationFailure ? 2 : 1)
+            exit(1)
         }
     }
 
@@ -62,9 +43,4 @@ extension Result where Failure == any Error {
             self = .failure(error)
         }
     }
-}
-
-/// A flag or environment value that cannot be used; exits 2.
-struct UsageError: Error, CustomStringConvertible {
-    var description: String
 }

@@ -1,43 +1,35 @@
-import ArgumentParser
 import KataPulse
 import KataPulseCRI
 import Logging
 import NIOCore
 import NIOPosix
 
-/// `kata-pulse run`: the agent.
-struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run the agent (what kata-pulse does without a subcommand).")
-
-    @OptionGroup var options: AgentOptions
-
-    func run() async throws {
-        try await runAgent(options)
-    }
-}
-
-/// Resolves the options and runs the agent until SIGTERM/SIGINT.
-func runAgent(_ options: AgentOptions) async throws {
-    let environment = processEnvironment()
-    var configuration = try options.resolve(environment: environment)
+/// Runs the agent until SIGTERM/SIGINT: `kata-pulse` and `kata-pulse run`.
+func runAgent(_ settings: AgentSettings, environment: [String: String]) async throws {
+    var configuration = settings.agent
     // Socket activation: serve on what systemd passed instead of binding --listen-address.
-    configuration.passedListeners = try SystemdListeners.take()
-    let logger = makeLogger(level: configuration.logLevel, format: configuration.logFormat, environment: environment)
+    configuration.server.passedListeners = try SystemdListeners.take()
+    configuration.systemd = SystemdConfiguration(environment: environment)
+    let logger = makeLogger(settings.logging, environment: environment)
     logger.info(
         "starting kata-pulse",
         metadata: [
             "version": "\(KataPulseVersion.string)",
             "listen":
-                "\(configuration.passedListeners.isEmpty ? configuration.listenAddress.description : "systemd sockets")",
-            "sandbox_roots": "\(configuration.sandboxRoots.joined(separator: ":"))",
-            "interval_seconds": "\(configuration.metricsInterval.components.seconds)",
+                "\(configuration.server.passedListeners.isEmpty ? configuration.server.listenAddress.description : "systemd sockets")",
+            "sandbox_roots": "\(configuration.discovery.roots.joined(separator: ":"))",
+            "interval_seconds": "\(configuration.collection.interval.components.seconds)",
+        ])
+    logger.debug(
+        "settings",
+        metadata: [
+            "runtime_endpoint": "\(settings.cri?.socketPath ?? "none")", "log_format": "\(settings.logging.format)",
+            "exposition": "\(configuration.collection.exposition)",
         ])
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let agent = Agent(
         configuration: configuration, group: group, logger: logger,
-        metadataSource: try criClient(configuration, group: group),
-        notifier: SystemdNotifier(environment: environment), watchdogInterval: SystemdNotifier.watchdogInterval())
+        metadataSource: try settings.cri.map { try CRIClient(configuration: $0, group: group) })
     let result = await Result(catching: { try await agent.run(logger: logger) })
     try? await group.shutdownGracefully()
     try result.get()
@@ -45,17 +37,11 @@ func runAgent(_ options: AgentOptions) async throws {
 }
 
 /// The process logger, in the configured format and level, rate-limited per message and sandbox.
-func makeLogger(level: Logger.Level, format: LogFormat = .logfmt, environment: [String: String] = [:]) -> Logger {
+func makeLogger(_ settings: LoggingSettings, environment: [String: String]) -> Logger {
     let limiter = LogRateLimiter()
     var logger = Logger(label: "kata-pulse") { _ in
-        format.makeHandler(level: level, environment: environment, limiter: limiter)
+        settings.format.makeHandler(level: settings.level, environment: environment, limiter: limiter)
     }
-    logger.logLevel = level
+    logger.logLevel = settings.level
     return logger
-}
-
-/// The CRI client for `--runtime-endpoint`, or nil when CRI is off (`none`).
-func criClient(_ configuration: AgentConfiguration, group: any EventLoopGroup) throws -> CRIClient? {
-    guard let endpoint = configuration.runtimeEndpoint else { return nil }
-    return try CRIClient(configuration: .init(socketPath: endpoint, timeout: configuration.criTimeout), group: group)
 }

@@ -34,10 +34,10 @@ import Testing
         try await server.start()
         defer { Task { await server.stop() } }
         // One round an hour: labels must arrive without waiting for a round.
-        let agent = try await RunningAgent.start(roots: [root]) {
-            $0.runtimeEndpoint = server.socketPath
-            $0.criTimeout = .seconds(20)
-            $0.metricsInterval = .seconds(3600)
+        let agent = try await RunningAgent.start(
+            roots: [root], cri: CRIClient.Configuration(socketPath: server.socketPath, timeout: .seconds(20))
+        ) {
+            $0.collection.interval = .seconds(3600)
         }
         defer { Task { await agent.stop() } }
         let labelled = await agent.waitForSnapshot(timeout: .seconds(30)) { snapshot in
@@ -90,11 +90,11 @@ import Testing
         let server = TestCRIServer(socketPath: "\(tmp.path)/cri.sock")
         server.addSandbox(id: id, uid: "uid-1", name: "web-0", namespace: "team-a")
         try await server.start()
-        let agent = try await RunningAgent.start(roots: [root]) {
-            $0.runtimeEndpoint = server.socketPath
-            $0.criTimeout = .seconds(20)
-            $0.metricsInterval = .seconds(1)
-            $0.criResyncInterval = .seconds(1)
+        let agent = try await RunningAgent.start(
+            roots: [root], cri: CRIClient.Configuration(socketPath: server.socketPath, timeout: .seconds(20))
+        ) {
+            $0.collection.interval = .seconds(1)
+            $0.metadata.resyncInterval = .seconds(1)
         }
         defer { Task { await agent.stop() } }
         #expect(await agent.waitForSnapshot(timeout: .seconds(30)) { $0.sandbox(id)?.labels.criName == "web-0" })

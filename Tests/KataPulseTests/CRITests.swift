@@ -219,8 +219,11 @@ final class ResolverHarness: Sendable {
         let health = CRIHealth(endpoint: socketPath)
         self.health = health
         let latest = latest
+        var configuration = MetadataResolver.Configuration()
+        configuration.resyncInterval = resync
+        configuration.initialRetry = initialRetry
         resolver = MetadataResolver(
-            configuration: .init(resyncInterval: resync, initialRetry: initialRetry),
+            configuration: configuration,
             client: try CRIClient(
                 configuration: .init(
                     socketPath: socketPath, timeout: timeout, maxReconnectBackoff: .milliseconds(200)),

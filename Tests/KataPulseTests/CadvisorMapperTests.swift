@@ -1,6 +1,7 @@
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseSimulator
 
 /// The guest families of the synthesized Go-shim fixture (`shim-go-runtime.prom`: QEMU + virtiofsd, Rust
 /// agent ≥ 3.1), verbatim; meminfo without its hugepage/cma/vmalloc/direct_map items, vm_stat with four keys,

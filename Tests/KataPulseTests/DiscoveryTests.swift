@@ -13,9 +13,10 @@ private final class RegistryHarness: Sendable {
     private let latest = LatestChange()
 
     init(roots: [String]) {
-        registry = SandboxRegistry(
-            configuration: .init(roots: roots, rescanInterval: .seconds(60), rootRetryInterval: .milliseconds(50)),
-            logger: testLogger)
+        var configuration = SandboxRegistry.Configuration(roots: roots)
+        configuration.rescanInterval = .seconds(60)
+        configuration.rootRetryInterval = .milliseconds(50)
+        registry = SandboxRegistry(configuration: configuration, logger: testLogger)
         let registry = self.registry
         let latest = self.latest
         task = Task {

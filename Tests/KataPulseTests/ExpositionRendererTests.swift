@@ -1,6 +1,7 @@
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseSimulator
 
 @Suite struct ExpositionRendererTests {
     private func rendered(_ families: [MetricFamily]) -> String {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseSimulator
 
 /// Each simulator fault against a running agent: the other sandboxes are still served in full, the body
 /// stays valid, and the bad sandbox is counted.
@@ -84,7 +85,7 @@ import Testing
         let tmp = TemporaryDirectory()
         let root = tmp.subdirectory("sbs")
         let (simulator, sandboxes) = try await startSimulator(root: root, sandboxes: 2)
-        let agent = try await RunningAgent.start(roots: [root]) { $0.metricsInterval = .seconds(3600) }
+        let agent = try await RunningAgent.start(roots: [root]) { $0.collection.interval = .seconds(3600) }
         #expect(await agent.waitForSnapshot { $0.sandboxes.count == 2 && $0.sandboxes.allSatisfy(\.isUp) })
         await simulator.remove(sandboxes[0].id)
         #expect(await agent.waitForSnapshot(timeout: .seconds(3)) { $0.sandboxes.map(\.id) == [sandboxes[1].id] })
@@ -103,7 +104,7 @@ import Testing
         let tmp = TemporaryDirectory()
         let root = tmp.subdirectory("sbs")
         let (simulator, sandboxes) = try await startSimulator(root: root, sandboxes: 1)
-        let agent = try await RunningAgent.start(roots: [root]) { $0.metricsInterval = .seconds(1) }
+        let agent = try await RunningAgent.start(roots: [root]) { $0.collection.interval = .seconds(1) }
         #expect(await agent.waitForSnapshot { $0.sandboxes.first?.isUp == true })
         let samplesBefore = agent.agent.store.snapshot.sandboxes[0].rendered?.sampleCount ?? 0
         // Replace the shim with a failing one under the same id: the socket goes, the directory stays.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseSimulator
 
 @Suite struct GzipTests {
     /// Pseudo-random exposition-like text: compressible, but not trivially.

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import KataPulse
@@ -11,18 +12,22 @@ import Testing
         let (simulator, _) = try await startSimulator(root: root, sandboxes: 2, faults: [(.hang, 1)])
         defer { Task { await simulator.stop() } }
         let agent = try await RunningAgent.start(roots: [root]) {
-            $0.metricsInterval = .seconds(1)
+            $0.collection.interval = .seconds(1)
             // A shim deadline past the liveness limit: the hung shim keeps each round running 6 s.
-            $0.shimTimeout = .seconds(6)
-            $0.livenessRoundLimit = .seconds(2)
+            $0.shim.timeout = .seconds(6)
+            $0.liveness.maxRoundDuration = .seconds(2)
         }
         defer { Task { await agent.stop() } }
+        // The body is read from the 503 itself: the round may end before a second request.
+        let unhealthy = Mutex<String?>(nil)
         let wedged = await eventually(timeout: .seconds(30)) {
-            (try? await agent.get("/healthz").status) == 503
+            guard let response = try? await agent.get("/healthz"), response.status == 503 else { return false }
+            unhealthy.withLock { $0 = String(decoding: response.body, as: UTF8.self) }
+            return true
         }
         #expect(wedged, "/healthz kept answering 200 while a round was stuck")
-        let body = try await agent.text("/healthz")
-        #expect(body.hasPrefix("unhealthy: collection round running for"))
+        let body = unhealthy.withLock { $0 } ?? ""
+        #expect(body.hasPrefix("unhealthy: collection round running for"), "\(body)")
         // The hung shim's deadline ends the round: healthy again until the next round wedges.
         let recovered = await eventually(timeout: .seconds(30)) {
             (try? await agent.get("/healthz").status) == 200

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseSimulator
 
 @Suite struct ParserFuzzTests {
     /// Bytes that matter to the text format, so random input reaches past the first token.

@@ -3,6 +3,7 @@ import NIOHTTP1
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseSimulator
 
 /// Every endpoint through a real TCP connection to an agent collecting simulated shims.
 @Suite struct ServerTests {
@@ -13,7 +14,7 @@ import Testing
         let root = tmp.subdirectory("sbs")
         let (simulator, started) = try await startSimulator(root: root, sandboxes: sandboxes)
         // No regular round after the first: responses compared across requests stay comparable.
-        let agent = try await RunningAgent.start(roots: [root]) { $0.metricsInterval = .seconds(3600) }
+        let agent = try await RunningAgent.start(roots: [root]) { $0.collection.interval = .seconds(3600) }
         #expect(await agent.waitForSnapshot { $0.sandboxes.count == sandboxes && $0.sandboxes.allSatisfy(\.isUp) })
         do {
             try await body(agent, started)
@@ -187,8 +188,8 @@ import Testing
     func publishesTheSelectedSeries(exposition: ExpositionSet) async throws {
         let tmp = TemporaryDirectory()
         let root = tmp.subdirectory("sbs")
-        let (simulator, sandboxes) = try await startSimulator(root: root, sandboxes: 2, flavor: .mixed)
-        let agent = try await RunningAgent.start(roots: [root]) { $0.exposition = exposition }
+        let (simulator, sandboxes) = try await startSimulator(root: root, sandboxes: 2, flavors: [.go, .rust])
+        let agent = try await RunningAgent.start(roots: [root]) { $0.collection.exposition = exposition }
         #expect(await agent.waitForSnapshot { $0.sandboxes.count == 2 && $0.sandboxes.allSatisfy(\.isUp) })
         let families = try ExpositionParser().parse(try await agent.get("/metrics").body)
         let names = Set(families.map(\.name))

@@ -2,18 +2,24 @@ import NIOCore
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseSimulator
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 @Suite struct ShimClientTests {
-    let client = ShimClient(group: testGroup, timeout: .seconds(2), maxBodySize: 4 * 1024 * 1024)
+    let client: ShimClient = {
+        var configuration = ShimClient.Configuration()
+        configuration.timeout = .seconds(2)
+        configuration.maxBodySize = 4 * 1024 * 1024
+        return ShimClient(configuration: configuration, group: testGroup)
+    }()
 
     @Test func readsChunkedAndContentLengthBodies() async throws {
         let tmp = TemporaryDirectory()
         let (simulator, sandboxes) = try await startSimulator(
-            root: tmp.subdirectory("sbs"), sandboxes: 2, flavor: .mixed)
+            root: tmp.subdirectory("sbs"), sandboxes: 2, flavors: [.go, .rust])
         defer { Task { await simulator.stop() } }
         for sandbox in sandboxes {
             let body = try await client.metrics(socketPath: sandbox.socketPath)

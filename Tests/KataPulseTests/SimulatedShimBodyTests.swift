@@ -1,6 +1,7 @@
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseSimulator
 
 /// A sample's identity within a body: its name and labels in order.
 private func seriesKey(_ sample: Sample) -> String {

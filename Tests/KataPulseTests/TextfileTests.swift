@@ -1,6 +1,7 @@
 import Testing
 
 @testable import KataPulse
+@testable import KataPulseSimulator
 
 #if canImport(Glibc)
     import Glibc
@@ -98,7 +99,7 @@ private func read(_ path: String) -> [UInt8]? {
     }
 }
 
-@Suite struct TextfileBodyTests {
+@Suite struct ExportBodyTests {
     @Test func leavesOutScrapeFamiliesAndSelectsSeries() throws {
         var record = SandboxRecord(id: "sb")
         let families = try ExpositionParser().parse(
@@ -112,7 +113,7 @@ private func read(_ path: String) -> [UInt8]? {
         let snapshot = SnapshotBuilder().build(sandboxes: [record], statistics: CollectionStatistics(), now: 1)
 
         for exposition in [ExpositionSet.all, .kata, .cadvisor] {
-            let body = TextfileBody.render(snapshot, exposition: exposition)
+            let body = ExportBody.render(snapshot, exposition: exposition)
             let names = Set(try ExpositionParser().parse(body).map(\.name))
             #expect(names.contains("kata_monitor_running_shim_count"))
             #expect(names.contains("kata_pulse_sandbox_up"))

@@ -7,8 +7,6 @@
 #   sum by (namespace, pod) (rate(container_network_receive_bytes_total[1m])) vs receive_bytes_per_second
 #   (and transmit), and the target is up with no scrape error.
 source "$(dirname "$0")/lib/common.bash"
-AGENT_PORT=${AGENT_PORT:-18390}
-PROM_PORT=${PROM_PORT:-18391}
 source "$(dirname "$0")/lib/containerd.bash"
 
 ids=()
@@ -19,9 +17,10 @@ cri list >"$work/pods.txt"
 "$bin" simulate --root "$work/sbs" --sandboxes 4 --ids "$(IFS=,; echo "${ids[*]}")" --flavor mixed \
     >"$work/truth.txt" 2>"$work/sim.err" &
 pids+=($!)
-for _ in $(seq 1 200); do [ "$(wc -l <"$work/truth.txt")" -ge 4 ] && break; sleep 0.1; done
-[ "$(wc -l <"$work/truth.txt")" -ge 4 ] || fail "simulator did not start: $(cat "$work/sim.err")"
+simulator_started() { [ "$(wc -l <"$work/truth.txt")" -ge 4 ]; }
+poll simulator_started || fail "simulator did not start: $(cat "$work/sim.err")"
 
+read -r AGENT_PORT PROM_PORT < <(free_port 2)
 "$bin" --sandbox-root "$work/sbs" --listen-address "127.0.0.1:$AGENT_PORT" --metrics-interval-secs 2 \
     --runtime-endpoint "$work/c.sock" 2>"$work/agent.err" &
 pids+=($!)
@@ -41,7 +40,7 @@ prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb"
 pids+=($!)
 
 api="http://127.0.0.1:$PROM_PORT/api/v1"
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+wait_http "http://127.0.0.1:$PROM_PORT/-/ready" || fail "prometheus did not get ready: $(tail -3 "$work/prometheus.log")"
 echo "prometheus ready; collecting a minute of samples for rate()[1m]"
 # rate() over 1m divides by the whole window, so the window must be full of samples.
 sleep 70

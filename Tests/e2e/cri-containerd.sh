@@ -7,7 +7,6 @@
 #   - keep serving with the metadata it had when containerd is killed (kata_pulse_cri_up 0);
 #   - notice containerd's restart by itself: cri_up 1 again, and a pod started after the restart is labelled.
 source "$(dirname "$0")/lib/common.bash"
-AGENT_PORT=${AGENT_PORT:-18490}
 source "$(dirname "$0")/lib/containerd.bash"
 fail() { echo "FAIL: $*" >&2; tail -n 20 "$work/agent.log" >&2; exit 1; }
 
@@ -17,8 +16,10 @@ echo "pod sandboxes: web-0 $web, db-0 $db"
 
 "$bin" simulate --root "$work/sbs" --sandboxes 2 --ids "$web,$db" >"$work/sim.out" 2>"$work/sim.err" &
 pids+=($!)
-for _ in $(seq 1 100); do [ "$(wc -l <"$work/sim.out")" -ge 2 ] && break; sleep 0.1; done
+simulator_started() { [ "$(wc -l <"$work/sim.out")" -ge 2 ]; }
+wait_for "simulator did not start" simulator_started
 
+AGENT_PORT=$(free_port)
 "$bin" --sandbox-root "$work/sbs" --listen-address "127.0.0.1:$AGENT_PORT" --runtime-endpoint "unix://$work/c.sock" \
     --metrics-interval-secs 1 --cri-resync-secs 1 --log-format json 2>"$work/agent.log" &
 pids+=($!)
@@ -29,25 +30,22 @@ wait_http "http://127.0.0.1:$AGENT_PORT/healthz" || fail "agent did not start"
 check_labels() {
     curl -fsS "http://127.0.0.1:$AGENT_PORT/metrics" >"$work/metrics.txt"
     python3 - "$work/metrics.txt" "$@" <<'PY'
-import re, sys, time
+import sys, time
+import exposition
 path, sandbox, uid, name, namespace = sys.argv[1:6]
-label = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 kata = cadvisor = 0
 start_time = None
-for line in open(path):
-    if line.startswith("#") or "{" not in line:
-        continue
-    series, value = line.rsplit(" ", 1)
-    labels = dict(label.findall(series[series.index("{"):]))
+for sample in exposition.read(path):
+    labels = sample.label
     if labels.get("sandbox_id") == sandbox:
         kata += 1
         got = (labels.get("cri_uid"), labels.get("cri_name"), labels.get("cri_namespace"))
-        assert got == (uid, name, namespace), f"{series}: {got}"
+        assert got == (uid, name, namespace), f"{sample.text}: {got}"
     if labels.get("id") == f"/kata/{sandbox}":
         cadvisor += 1
-        assert (labels.get("namespace"), labels.get("pod")) == (namespace, name), series
-        if series.startswith("container_start_time_seconds{"):
-            start_time = float(value)
+        assert (labels.get("namespace"), labels.get("pod")) == (namespace, name), sample.text
+        if sample.name == "container_start_time_seconds":
+            start_time = sample.value
 assert kata > 500 and cadvisor > 30, (kata, cadvisor)
 assert start_time is not None and abs(time.time() - start_time) < 600, start_time
 print(f"{name}: {kata} kata series and {cadvisor} cAdvisor series labelled {namespace}/{name} {uid}")

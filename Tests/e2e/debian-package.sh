@@ -49,7 +49,7 @@ container_pid=
 leader=
 nspawn_cleanup() {
     [ -n "$leader" ] && nsenter -t "$leader" -a systemctl poweroff >/dev/null 2>&1 || true
-    for _ in $(seq 1 50); do kill -0 "$container_pid" 2>/dev/null || break; sleep 0.2; done
+    WAIT_SECONDS=10 poll process_gone "$container_pid" || true
     [ -n "$container_pid" ] && kill -KILL "$container_pid" 2>/dev/null || true
     # nspawn leaves empty cgroups behind when the host has no systemd.
     for h in systemd unified; do
@@ -62,12 +62,14 @@ trap nspawn_cleanup EXIT
 setsid systemd-nspawn -D "$root" -M "kpdeb$$" --boot --register=no --keep-unit --private-network \
     --console=read-only </dev/null >"$work/console.log" 2>&1 &
 container_pid=$!
-for _ in $(seq 1 100); do
+# The container's PID 1 (systemd), seen from the host; sets $leader.
+leader_started() {
     leader=$(ps -o pid= --ppid "$container_pid" | tr -d ' ' | head -1 || true)
-    [ -n "$leader" ] && [ "$(cat "/proc/$leader/comm" 2>/dev/null)" = systemd ] && break
-    sleep 0.1
-done
-for _ in $(seq 1 300); do [ -S "/proc/$leader/root/run/systemd/private" ] && break; sleep 0.1; done
+    [ -n "$leader" ] && [ "$(cat "/proc/$leader/comm" 2>/dev/null)" = systemd ]
+}
+poll leader_started || fail "systemd-nspawn did not start systemd: $(tail -5 "$work/console.log")"
+manager_listening() { [ -S "/proc/$leader/root/run/systemd/private" ]; }
+wait_for "systemd in the container did not open its private socket" manager_listening
 # In the container: all its namespaces, a clean environment (machinectl does not work without machined).
 inside() { nsenter -t "$leader" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SYSTEMD_PAGER= SYSTEMD_COLORS=0 "$@"; }
 # HTTP from the host's curl inside the container's network namespace.

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# End-to-end: the README's first command (`swift run kata-pulse demo`) serves a simulated node whose
-# /metrics passes `promtool check metrics` parsing, has unique label names on every line and unique
-# series, gzips to the same body, and shuts down cleanly on SIGTERM within a second. Also checks that
-# bad flags and bad environment values exit 2 naming the flag.
+# End-to-end: the README's first command (`swift run kata-pulse demo`; run here as `$bin demo`, the program
+# swift run builds and starts) serves a simulated node whose /metrics passes `promtool check metrics`
+# parsing, has unique label names on every line and unique series, gzips to the same body, and shuts down
+# cleanly on SIGTERM within a second. Also checks that bad flags and bad environment values exit 2 naming
+# the flag.
 source "$(dirname "$0")/lib/common.bash"
-PORT=${PORT:-18190}
+PORT=$(free_port)
 
 echo "== usage errors exit 2 and name the flag"
 set +e
@@ -24,17 +25,15 @@ version=$("$bin" --version)
 grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+' <<<"$version" || fail "--version"
 
 echo "== demo with hostile sandboxes"
-swift run kata-pulse demo --sandboxes 6 --faults inject:1,conflict:1,garbage:1 \
+"$bin" demo --sandboxes 6 --faults inject:1,conflict:1,garbage:1 \
     --listen-address "127.0.0.1:$PORT" --metrics-interval-secs 2 >"$work/demo.out" 2>"$work/demo.err" &
 pid=$!
 pids+=("$pid")
-for _ in $(seq 1 300); do
-    if curl -fsS "http://127.0.0.1:$PORT/sandboxes?format=json" 2>/dev/null \
-        | jq -e 'length == 6 and all(.status != "pending")' >/dev/null 2>&1; then
-        break
-    fi
-    sleep 0.1
-done
+# Waits for a first round over the six (none pending); what is checked is that all six are listed.
+collected() {
+    curl -fsS "http://127.0.0.1:$PORT/sandboxes?format=json" | jq -e 'length == 6 and all(.status != "pending")'
+}
+poll collected || true
 curl -fsS "http://127.0.0.1:$PORT/sandboxes?format=json" | jq -e 'length == 6' >/dev/null || fail "demo never listed 6 sandboxes"
 grep -q "Open http://127.0.0.1:$PORT/" "$work/demo.out" || fail "demo did not print its URL"
 
@@ -50,19 +49,15 @@ echo "promtool lint findings (exit $code): $(wc -l <"$work/lint.txt") lines"
 sed -e 's/^/  /' "$work/lint.txt" | cut -c1-160 | sort | uniq -c | sort -rn | head -20
 
 python3 - "$work/metrics.prom" <<'PY'
-import re, sys
-label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+import sys
+import exposition
 seen = set()
-for number, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
-    if line.startswith("#") or not line.strip():
-        continue
-    name, _, rest = line.partition("{")
-    labels = label.findall(rest.rsplit("}", 1)[0]) if rest else []
-    names = [n for n, _ in labels]
-    assert len(names) == len(set(names)), f"line {number}: repeated label name: {line!r}"
-    assert not any(n.startswith("__") for n in names), f"line {number}: reserved label: {line!r}"
-    key = (name.split(" ")[0], tuple(sorted(labels)))
-    assert key not in seen, f"line {number}: duplicate series: {line!r}"
+for sample in exposition.read(sys.argv[1]):
+    names = [n for n, _ in sample.labels]
+    assert len(names) == len(set(names)), f"line {sample.line}: repeated label name: {sample.text!r}"
+    assert not any(n.startswith("__") for n in names), f"line {sample.line}: reserved label: {sample.text!r}"
+    key = sample.key()
+    assert key not in seen, f"line {sample.line}: duplicate series: {sample.text!r}"
     seen.add(key)
 print(f"{len(seen)} series, label names unique per line, no duplicate series")
 PY

@@ -6,8 +6,9 @@
 source "$(dirname "$0")/lib/common.bash"
 mkdir -p "$work/journal" "$work/sbs"
 
+export -f poll wait_for fail
 unshare --mount --propagation private bash -euc '
-    work=$1 bin=$2
+    work=$1 bin=$2 port=$3
     mkdir -p /run/systemd/journal /run/log /var/log/journal
     # Private sockets and a private volatile journal: nothing of the host journal (or earlier runs) comes in.
     mount -t tmpfs tmpfs /run/systemd/journal
@@ -15,17 +16,19 @@ unshare --mount --propagation private bash -euc '
     mount --bind "$work/journal" /var/log/journal
     /lib/systemd/systemd-journald >"$work/journald.out" 2>&1 &
     journald=$!
-    for _ in $(seq 1 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
+    trap "kill $journald 2>/dev/null || true" EXIT
+    wait_for "systemd-journald did not open its socket" test -S /run/systemd/journal/socket
     "$bin" simulate --root "$work/sbs" --sandboxes 2 --ids failing-sandbox,healthy-sandbox --faults status500:1 \
         >/dev/null 2>&1 &
     simulator=$!
     sleep 0.5
     timeout -s TERM 5 "$bin" --sandbox-root "$work/sbs" --runtime-endpoint none --metrics-interval-secs 1 \
-        --listen-address 127.0.0.1:18690 --log-format journald || true
+        --listen-address "127.0.0.1:$port" --log-format journald || true
     kill $simulator; wait $simulator || true
     journalctl --flush >/dev/null 2>&1 || true
+    trap - EXIT
     kill $journald; wait $journald || true
-' _ "$work" "$bin"
+' _ "$work" "$bin" "$(free_port)"
 
 journalctl -D "$work/journal" -o json --no-pager SYSLOG_IDENTIFIER=kata-pulse >"$work/entries.json"
 python3 - "$work/entries.json" <<'PY'

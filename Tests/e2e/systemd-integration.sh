@@ -7,18 +7,19 @@ mkdir -p "$work/sbs"
 "$bin" simulate --root "$work/sbs" --sandboxes 2 >/dev/null 2>&1 &
 pids+=($!)
 agent=("$bin" --sandbox-root "$work/sbs" --runtime-endpoint none --metrics-interval-secs 1)
+read -r tcp_port second_port notify_port wedged_port < <(free_port 4)
 
 echo "== socket activation: TCP"
-systemd-socket-activate -l 127.0.0.1:18590 "${agent[@]}" 2>"$work/sa1.err" &
+systemd-socket-activate -l "127.0.0.1:$tcp_port" "${agent[@]}" 2>"$work/sa1.err" &
 pids+=($!)
-wait_http http://127.0.0.1:18590/healthz || fail "nothing served on the passed TCP socket: $(tail -3 "$work/sa1.err")"
-curl -fsS http://127.0.0.1:18590/metrics | grep '^kata_monitor_running_shim_count ' >/dev/null || fail "no /metrics"
+wait_http "http://127.0.0.1:$tcp_port/healthz" || fail "nothing served on the passed TCP socket: $(tail -3 "$work/sa1.err")"
+curl -fsS "http://127.0.0.1:$tcp_port/metrics" | grep '^kata_monitor_running_shim_count ' >/dev/null || fail "no /metrics"
 grep -q 'listen="systemd sockets"' "$work/sa1.err" || fail "did not take the passed socket"
 
 echo "== socket activation: unix socket and two sockets"
-systemd-socket-activate -l "$work/api.sock" -l 127.0.0.1:18591 "${agent[@]}" 2>"$work/sa2.err" &
+systemd-socket-activate -l "$work/api.sock" -l "127.0.0.1:$second_port" "${agent[@]}" 2>"$work/sa2.err" &
 pids+=($!)
-wait_http http://127.0.0.1:18591/healthz || fail "second passed socket not served"
+wait_http "http://127.0.0.1:$second_port/healthz" || fail "second passed socket not served"
 wait_http --unix-socket "$work/api.sock" http://agent/healthz || fail "passed unix socket not served"
 curl -fsS --unix-socket "$work/api.sock" http://agent/sandboxes | grep -q . || fail "no sandboxes over unix socket"
 
@@ -32,9 +33,9 @@ set -e
     || fail "bad descriptor: exit $code: $(cat "$work/bad.err")"
 
 echo "== notifications and watchdog"
-python3 Tests/e2e/systemd-harness.py --listen 127.0.0.1:18592 --watchdog-usec 2000000 --seconds 5 -- \
+python3 Tests/e2e/systemd-harness.py --listen "127.0.0.1:$notify_port" --watchdog-usec 2000000 --seconds 5 -- \
     "${agent[@]}" >"$work/notify.jsonl" 2>"$work/harness.err" || fail "never ready: $(cat "$work/notify.jsonl")"
-python3 - "$work/notify.jsonl" <<'PY'
+python3 - "$work/notify.jsonl" "$notify_port" <<'PY'
 import json, sys
 events = [json.loads(line) for line in open(sys.argv[1])]
 pid = events[0]["pid"]
@@ -42,7 +43,7 @@ notes = [e for e in events if e["event"] == "notify"]
 assert all(e["sender"] == pid for e in notes), "a notification came from another process"
 ready = [e for e in notes if e["fields"].get("READY") == "1"]
 assert ready and ready[0]["t"] < 3, f"READY=1 late or missing: {ready}"
-assert "serving on 127.0.0.1:18592" in ready[0]["fields"]["STATUS"], ready
+assert f"serving on 127.0.0.1:{sys.argv[2]}" in ready[0]["fields"]["STATUS"], ready
 statuses = [e["fields"]["STATUS"] for e in notes if "STATUS" in e["fields"] and "READY" not in e["fields"]]
 assert any("2 sandboxes: 2 served, 0 failing" in s for s in statuses), statuses
 pings = [e["t"] for e in notes if e["fields"].get("WATCHDOG") == "1"]
@@ -59,7 +60,7 @@ mkdir -p "$work/wedged"
 "$bin" simulate --root "$work/wedged" --sandboxes 1 --faults hang:1 >/dev/null 2>&1 &
 pids+=($!)
 sleep 0.5
-python3 Tests/e2e/systemd-harness.py --listen 127.0.0.1:18593 --watchdog-usec 2000000 --seconds 12 -- \
+python3 Tests/e2e/systemd-harness.py --listen "127.0.0.1:$wedged_port" --watchdog-usec 2000000 --seconds 12 -- \
     "$bin" --sandbox-root "$work/wedged" --runtime-endpoint none --metrics-interval-secs 1 --shim-timeout-ms 60000 \
     >"$work/wedged.jsonl" 2>"$work/wedged.err" || true
 python3 - "$work/wedged.jsonl" <<'PY'

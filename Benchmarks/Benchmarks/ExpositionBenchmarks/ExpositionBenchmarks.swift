@@ -1,5 +1,6 @@
 import Benchmark
 import KataPulse
+import KataPulseSimulator
 
 /// The hot path of a collection round, on a Go-shim body as the simulator renders it (the families,
 /// label sets and size of `shared/fixtures/shim-go-runtime.prom`).

@@ -65,51 +65,41 @@ public final class CRIHealth: OwnMetricsSource {
             ? "CRI unreachable at \(endpoint) (\(error.code))" : "no CRI runtime at \(endpoint) (\(error.code))"
     }
 
+    static let up = OwnMetric.gauge(
+        "kata_pulse_cri_up", "Whether the last call to the CRI runtime succeeded (1) or not (0).")
+    static let calls = OwnMetric.counter("kata_pulse_cri_calls_total", "Calls made to the CRI runtime, by method.")
+    static let callErrors = OwnMetric.counter(
+        "kata_pulse_cri_call_errors_total", "Failed calls to the CRI runtime, by method and gRPC status code.")
+    static let callDurations = OwnMetric.histogram(
+        "kata_pulse_cri_call_duration_seconds", "Duration of calls to the CRI runtime, by method.")
+    static let pending = OwnMetric.gauge(
+        "kata_pulse_sandbox_metadata_pending", "Discovered sandboxes the CRI runtime has not described yet.")
+    static let lastSuccess = OwnMetric.gauge(
+        "kata_pulse_cri_last_success_timestamp_seconds", "Unix time of the last successful call to the CRI runtime.")
+
     public var families: [MetricFamily] {
         let state = state.withLock { $0 }
         let methods = CRIMethod.allCases.sorted { $0.rawValue < $1.rawValue }
-        var families = [
-            MetricFamily(
-                name: "kata_pulse_cri_up", help: "Whether the last call to the CRI runtime succeeded (1) or not (0).",
-                type: .gauge,
-                samples: [Sample(name: "kata_pulse_cri_up", value: state.reachability == .reachable ? 1 : 0)]
-            ),
-            MetricFamily(
-                name: "kata_pulse_cri_calls_total", help: "Calls made to the CRI runtime, by method.", type: .counter,
-                samples: methods.map {
-                    Sample(
-                        name: "kata_pulse_cri_calls_total", labels: [Label("method", $0.rawValue)],
-                        value: Double(state.calls[$0, default: 0]))
+        return [
+            Self.up.family(state.reachability == .reachable ? 1 : 0),
+            Self.calls.family(
+                methods.map {
+                    Self.calls.sample(Double(state.calls[$0, default: 0]), labels: [Label("method", $0.rawValue)])
                 }),
-            MetricFamily(
-                name: "kata_pulse_cri_call_errors_total",
-                help: "Failed calls to the CRI runtime, by method and gRPC status code.", type: .counter,
-                samples: methods.flatMap { method in
+            Self.callErrors.family(
+                methods.flatMap { method in
                     state.errors[method, default: [:]].sorted { $0.key < $1.key }.map { code, count in
-                        Sample(
-                            name: "kata_pulse_cri_call_errors_total",
-                            labels: [Label("method", method.rawValue), Label("code", code)], value: Double(count))
+                        Self.callErrors.sample(
+                            Double(count), labels: [Label("method", method.rawValue), Label("code", code)])
                     }
                 }),
-            MetricFamily(
-                name: "kata_pulse_cri_call_duration_seconds", help: "Duration of calls to the CRI runtime, by method.",
-                type: .histogram,
-                samples: methods.flatMap { method in
-                    state.durations[method, default: FixedHistogram(upperBounds: Self.durationBounds)].samples(
-                        name: "kata_pulse_cri_call_duration_seconds", labels: [Label("method", method.rawValue)])
+            Self.callDurations.family(
+                methods.flatMap { method in
+                    Self.callDurations.histogramSamples(
+                        state.durations[method, default: FixedHistogram(upperBounds: Self.durationBounds)],
+                        labels: [Label("method", method.rawValue)])
                 }),
-            MetricFamily(
-                name: "kata_pulse_sandbox_metadata_pending",
-                help: "Discovered sandboxes the CRI runtime has not described yet.", type: .gauge,
-                samples: [Sample(name: "kata_pulse_sandbox_metadata_pending", value: Double(state.pendingSandboxes))]),
-        ]
-        if let lastSuccess = state.lastSuccess {
-            families.append(
-                MetricFamily(
-                    name: "kata_pulse_cri_last_success_timestamp_seconds",
-                    help: "Unix time of the last successful call to the CRI runtime.", type: .gauge,
-                    samples: [Sample(name: "kata_pulse_cri_last_success_timestamp_seconds", value: lastSuccess)]))
-        }
-        return families
+            Self.pending.family(Double(state.pendingSandboxes)),
+        ] + (state.lastSuccess.map { [Self.lastSuccess.family($0)] } ?? [])
     }
 }

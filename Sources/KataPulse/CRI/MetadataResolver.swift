@@ -10,16 +10,16 @@ import ServiceLifecycle
 /// of discovered sandboxes goes to `onUpdate`, and collection carries on with whatever is known.
 public actor MetadataResolver: Service {
     /// How often and how patiently the runtime is asked.
+    /// How often the runtime is asked.
     public struct Configuration: Sendable {
         /// Period of the full re-list; also the longest wait between retries.
-        public var resyncInterval: Duration
-        /// First wait after a failure or for pending sandboxes; doubles each time.
-        public var initialRetry: Duration
+        public var resyncInterval: Duration = .seconds(30)
+        /// First wait after a failure or for pending sandboxes; doubles each time, up to ``resyncInterval``.
+        public var initialRetry: Duration = .milliseconds(500)
 
-        public init(resyncInterval: Duration = .seconds(30), initialRetry: Duration = .milliseconds(500)) {
-            self.resyncInterval = resyncInterval
-            self.initialRetry = min(initialRetry, resyncInterval)
-        }
+        public init() {}
+
+        var firstRetry: Duration { min(initialRetry, resyncInterval) }
     }
 
     private enum Input: Sendable {
@@ -56,8 +56,8 @@ public actor MetadataResolver: Service {
         self.health = health
         self.logger = logger
         self.onUpdate = onUpdate
-        self.errorRetry = configuration.initialRetry
-        self.pendingRetry = configuration.initialRetry
+        self.errorRetry = configuration.firstRetry
+        self.pendingRetry = configuration.firstRetry
     }
 
     public func run() async throws {
@@ -103,7 +103,7 @@ public actor MetadataResolver: Service {
         discovered = Set(change.current)
         if !change.added.isEmpty {
             needsList = true
-            pendingRetry = configuration.initialRetry
+            pendingRetry = configuration.firstRetry
         }
         publish()
     }
@@ -124,13 +124,13 @@ public actor MetadataResolver: Service {
             logger.info("CRI runtime answers again", metadata: ["endpoint": "\(client.endpoint)"])
         }
         failing = false
-        errorRetry = configuration.initialRetry
+        errorRetry = configuration.firstRetry
         publish()
         if published.count < discovered.count {
             defer { pendingRetry = min(pendingRetry * 2, configuration.resyncInterval) }
             return pendingRetry
         }
-        pendingRetry = configuration.initialRetry
+        pendingRetry = configuration.firstRetry
         return configuration.resyncInterval
     }
 

@@ -59,6 +59,16 @@ public struct DiskFilter: @unchecked Sendable {
 /// emitted as zero. Every mapped counter is a sum of guest counters, so it only goes backwards when the
 /// guest's do.
 public enum CadvisorMapper {
+    /// How guest families become cAdvisor's.
+    public struct Configuration: Sendable {
+        /// Guest disks left out of `container_fs_*`.
+        public var disks = try! DiskFilter()
+        /// Labels the VM as a pseudo-container of this name (`container` and `image`); nil for the pod shape.
+        public var vmContainer: String?
+
+        public init() {}
+    }
+
     /// Maps one sandbox; `now` is the time of this (good) collection, published as `container_last_seen`.
     public static func map(
         _ families: [MetricFamily], identity: CadvisorIdentity, disks: DiskFilter, now: Double

@@ -10,39 +10,28 @@ import ServiceLifecycle
 /// immediately, a new one is collected shortly after it appears rather than at the next round.
 public actor Collector: Service {
     /// How collection is set up.
+    /// When and how sandboxes are collected.
     public struct Configuration: Sendable {
-        public var roots: [String]
-        public var interval: Duration
-        public var concurrency: Int
-        public var limits: ExpositionLimits
+        /// Time between collection rounds.
+        public var interval: Duration = .seconds(60)
+        /// Shims read at the same time.
+        public var concurrency = 16
+        /// Bounds on one sandbox's body; a body over any of them is skipped and counted.
+        public var limits = ExpositionLimits()
         /// How long after a sandbox appears it is first collected (its socket appears after its directory).
-        public var newSandboxDelay: Duration
+        public var newSandboxDelay: Duration = .milliseconds(300)
         /// Which series each sandbox contributes.
-        public var exposition: ExpositionSet
-        /// Guest disks reported as `container_fs_*`.
-        public var disks: DiskFilter
-        /// The pseudo-container name for the VM in cAdvisor series, if any.
-        public var vmContainer: String?
+        public var exposition: ExpositionSet = .all
+        /// How guest families become cAdvisor's.
+        public var cadvisor = CadvisorMapper.Configuration()
 
-        public init(
-            roots: [String], interval: Duration, concurrency: Int = 16, limits: ExpositionLimits = .default,
-            newSandboxDelay: Duration = .milliseconds(300), exposition: ExpositionSet = .all,
-            disks: DiskFilter = try! DiskFilter(), vmContainer: String? = nil
-        ) {
-            self.roots = roots
-            self.interval = interval
-            self.concurrency = max(1, concurrency)
-            self.limits = limits
-            self.newSandboxDelay = newSandboxDelay
-            self.exposition = exposition
-            self.disks = disks
-            self.vmContainer = vmContainer
-        }
+        public init() {}
     }
 
     private let configuration: Configuration
     private let changes: AsyncStream<DiscoveryChange>
     private let client: ShimClient
+    private let locator: ShimSocketLocator
     private let store: SnapshotStore
     private let builder: SnapshotBuilder
     private let logger: Logger
@@ -59,7 +48,7 @@ public actor Collector: Service {
 
     public init(
         configuration: Configuration, changes: AsyncStream<DiscoveryChange>, client: ShimClient,
-        store: SnapshotStore, builder: SnapshotBuilder = SnapshotBuilder(), logger: Logger,
+        locator: ShimSocketLocator, store: SnapshotStore, builder: SnapshotBuilder = SnapshotBuilder(), logger: Logger,
         progress: CollectionProgress = CollectionProgress(), metadata: AsyncStream<[String: PodMetadata]>? = nil,
         onRound: @escaping @Sendable (RoundSummary, Snapshot) -> Void = { _, _ in }
     ) {
@@ -70,6 +59,7 @@ public actor Collector: Service {
         self.configuration = configuration
         self.changes = changes
         self.client = client
+        self.locator = locator
         self.store = store
         self.builder = builder
         self.logger = logger
@@ -140,7 +130,7 @@ public actor Collector: Service {
         let started = ContinuousClock.now
         if isRound { progress.roundDidStart() }
         let results = await Self.fetchAll(
-            targets.map(CollectionTarget.init), configuration: configuration, client: client)
+            targets.map(CollectionTarget.init), configuration: configuration, client: client, locator: locator)
         // A round cut short by shutdown is not a failure of the shims.
         guard !Task.isCancelled else { return }
         let now = UnixTime.now()
@@ -231,7 +221,7 @@ public actor Collector: Service {
 
     /// Fetches, parses, maps and renders every target, at most `concurrency` at a time.
     static func fetchAll(
-        _ targets: [CollectionTarget], configuration: Configuration, client: ShimClient
+        _ targets: [CollectionTarget], configuration: Configuration, client: ShimClient, locator: ShimSocketLocator
     ) async -> [CollectionResult] {
         await withTaskGroup(of: CollectionResult.self) { group in
             var results: [CollectionResult] = []
@@ -239,9 +229,11 @@ public actor Collector: Service {
             var pending = targets[...]
             func startNext() {
                 guard let target = pending.popFirst() else { return }
-                group.addTask { await collectOne(target, configuration: configuration, client: client) }
+                group.addTask {
+                    await collectOne(target, configuration: configuration, client: client, locator: locator)
+                }
             }
-            for _ in 0..<configuration.concurrency { startNext() }
+            for _ in 0..<max(1, configuration.concurrency) { startNext() }
             while let result = await group.next() {
                 results.append(result)
                 startNext()
@@ -269,12 +261,11 @@ public actor Collector: Service {
     }
 
     static func collectOne(
-        _ target: CollectionTarget, configuration: Configuration, client: ShimClient
+        _ target: CollectionTarget, configuration: Configuration, client: ShimClient, locator: ShimSocketLocator
     ) async -> CollectionResult {
         let (id, labels, startTime) = (target.id, target.labels, target.startTime)
-        guard let socketPath = ShimSocketLocator.locate(sandboxID: id, roots: configuration.roots) else {
-            let tried = configuration.roots.map { ShimSocketLocator.socketPath(root: $0, sandboxID: id) }
-                .joined(separator: ", ")
+        guard let socketPath = locator.locate(sandboxID: id) else {
+            let tried = locator.candidates(sandboxID: id).joined(separator: ", ")
             return CollectionResult(
                 id: id, socketPath: nil, fetchMilliseconds: nil,
                 outcome: .failure(ShimError(reason: .noSocket, message: "no shim socket at \(tried)")))
@@ -309,23 +300,13 @@ public actor Collector: Service {
         if configuration.exposition.contains(.cadvisor) {
             let identity = CadvisorIdentity(
                 sandboxID: id, namespace: labels.criNamespace, pod: labels.criName,
-                vmContainer: configuration.vmContainer, startTime: startTime)
+                vmContainer: configuration.cadvisor.vmContainer, startTime: startTime)
             published += CadvisorMapper.map(
-                families, identity: identity, disks: configuration.disks, now: UnixTime.now())
+                families, identity: identity, disks: configuration.cadvisor.disks, now: UnixTime.now())
             published.sort { $0.name < $1.name }
         }
         return CollectionResult(
             id: id, socketPath: socketPath, fetchMilliseconds: milliseconds,
             outcome: .success(RenderedSandbox(id: id, families: published), counts))
     }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-
-    /// Whole milliseconds, truncated as kata-monitor does.
-    var milliseconds: Int { Int(seconds * 1000) }
 }

@@ -9,13 +9,9 @@ public enum SandboxID {
     /// Whether `id` may be used as a sandbox id.
     public static func isValid(_ id: some StringProtocol) -> Bool {
         let bytes = id.utf8
-        guard let first = bytes.first, bytes.count <= maxLength, isAlphanumeric(first) else { return false }
+        guard let first = bytes.first, bytes.count <= maxLength, ASCII.isAlphanumeric(first) else { return false }
         return bytes.allSatisfy {
-            isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+            ASCII.isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
         }
-    }
-
-    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
     }
 }

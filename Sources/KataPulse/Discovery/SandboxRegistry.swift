@@ -22,16 +22,20 @@ public struct DiscoveryChange: Sendable, Equatable {
 /// present until it is gone from all of them. Names that are not valid sandbox ids are ignored and logged once.
 public actor SandboxRegistry: Service {
     /// How discovery is set up.
+    /// Where sandboxes are looked for, and how often everything is looked at again.
     public struct Configuration: Sendable {
-        public var roots: [String]
-        public var rescanInterval: Duration
-        public var rootRetryInterval: Duration
+        /// The Go runtime's and runtime-rs's sandbox roots.
+        public static let defaultRoots = ["/run/vc/sbs", "/run/kata"]
 
-        public init(roots: [String], rescanInterval: Duration = .seconds(30), rootRetryInterval: Duration = .seconds(1))
-        {
+        /// Directories holding one directory per sandbox, searched in order.
+        public var roots = defaultRoots
+        /// Time between full rescans (inotify reports changes in between).
+        public var rescanInterval: Duration = .seconds(30)
+        /// Time between looks for a root that does not exist yet.
+        public var rootRetryInterval: Duration = .seconds(1)
+
+        public init(roots: [String] = defaultRoots) {
             self.roots = roots
-            self.rescanInterval = rescanInterval
-            self.rootRetryInterval = rootRetryInterval
         }
     }
 

@@ -73,24 +73,15 @@ private enum Byte {
     static let colon = UInt8(ascii: ":")
 }
 
-@inline(__always)
-private func isBlank(_ byte: UInt8) -> Bool { byte == Byte.space || byte == Byte.tab }
-
-@inline(__always)
-private func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
-
-@inline(__always)
-private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-
 /// Whether `byte` may start a metric name (`colon`) or label name.
 @inline(__always)
 func isNameStart(_ byte: UInt8, allowColon: Bool) -> Bool {
-    isLetter(byte) || byte == Byte.underscore || (allowColon && byte == Byte.colon)
+    ASCII.isLetter(byte) || byte == Byte.underscore || (allowColon && byte == Byte.colon)
 }
 
 @inline(__always)
 func isNameContinuation(_ byte: UInt8, allowColon: Bool) -> Bool {
-    isNameStart(byte, allowColon: allowColon) || isDigit(byte)
+    isNameStart(byte, allowColon: allowColon) || ASCII.isDigit(byte)
 }
 
 /// Mutable state of one parse; lives only for the duration of ``ExpositionParser/parse(_:)-([UInt8])``.
@@ -140,7 +131,7 @@ private struct ParseState {
     mutating func parseComment(_ cursor: inout Cursor) throws(ExpositionError) {
         cursor.advance()  // '#'
         cursor.skipBlanks()
-        let keyword = cursor.takeWhile { !isBlank($0) }
+        let keyword = cursor.takeWhile { !ASCII.isBlank($0) }
         let isHelp = keyword.elementsEqual("HELP".utf8)
         let isType = keyword.elementsEqual("TYPE".utf8)
         guard isHelp || isType else { return }  // an ordinary comment
@@ -154,7 +145,7 @@ private struct ParseState {
             guard cursor.skipBlanks() > 0 || cursor.atEnd else {
                 throw .syntax(lineNumber, "invalid metric name in TYPE line")
             }
-            let word = cursor.takeWhile { !isBlank($0) }
+            let word = cursor.takeWhile { !ASCII.isBlank($0) }
             cursor.skipBlanks()
             guard cursor.atEnd, let type = MetricType(rawValue: String(decoding: word, as: UTF8.self)) else {
                 throw .syntax(lineNumber, "unknown metric type '\(String(decoding: word, as: UTF8.self))' for \(name)")
@@ -194,14 +185,14 @@ private struct ParseState {
         guard blanks > 0 else {
             throw .syntax(lineNumber, "expected a value after \(name)")
         }
-        let valueBytes = cursor.takeWhile { !isBlank($0) }
+        let valueBytes = cursor.takeWhile { !ASCII.isBlank($0) }
         guard let value = parseValue(valueBytes) else {
             throw .syntax(lineNumber, "invalid value '\(String(decoding: valueBytes, as: UTF8.self))' for \(name)")
         }
         cursor.skipBlanks()
         if !cursor.atEnd {
             // A timestamp: an integer in milliseconds. Prometheus drops client timestamps here, and so do we.
-            let timestamp = cursor.takeWhile { !isBlank($0) }
+            let timestamp = cursor.takeWhile { !ASCII.isBlank($0) }
             guard isInteger(timestamp) else {
                 throw .syntax(lineNumber, "invalid timestamp for \(name)")
             }
@@ -393,7 +384,7 @@ func parseValue(_ bytes: some Collection<UInt8>) -> Double? {
     let negative = body.first == 0x2D
     let signed = negative || body.first == 0x2B
     if signed { body = body.dropFirst() }
-    if let first = body.first, isLetter(first) {
+    if let first = body.first, ASCII.isLetter(first) {
         if equalsIgnoringCase(body, "inf") || equalsIgnoringCase(body, "infinity") {
             return negative ? -.infinity : .infinity
         }
@@ -402,13 +393,13 @@ func parseValue(_ bytes: some Collection<UInt8>) -> Double? {
     // digits [. digits] [e [+-] digits], with at least one mantissa digit.
     var index = body.startIndex
     var mantissaDigits = 0
-    while index < body.endIndex, isDigit(body[index]) {
+    while index < body.endIndex, ASCII.isDigit(body[index]) {
         mantissaDigits += 1
         body.formIndex(after: &index)
     }
     if index < body.endIndex, body[index] == 0x2E {
         body.formIndex(after: &index)
-        while index < body.endIndex, isDigit(body[index]) {
+        while index < body.endIndex, ASCII.isDigit(body[index]) {
             mantissaDigits += 1
             body.formIndex(after: &index)
         }
@@ -418,7 +409,7 @@ func parseValue(_ bytes: some Collection<UInt8>) -> Double? {
         body.formIndex(after: &index)
         if index < body.endIndex, body[index] == 0x2B || body[index] == 0x2D { body.formIndex(after: &index) }
         let exponentStart = index
-        while index < body.endIndex, isDigit(body[index]) { body.formIndex(after: &index) }
+        while index < body.endIndex, ASCII.isDigit(body[index]) { body.formIndex(after: &index) }
         guard index > exponentStart else { return nil }
     }
     guard index == body.endIndex, let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite
@@ -437,7 +428,7 @@ private func isInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     guard !bytes.isEmpty, bytes.count <= 20 else { return false }
     var digits = bytes[...]
     if digits.first == 0x2D || digits.first == 0x2B { digits = digits.dropFirst() }
-    return !digits.isEmpty && digits.allSatisfy(isDigit) && Int64(String(decoding: bytes, as: UTF8.self)) != nil
+    return !digits.isEmpty && digits.allSatisfy(ASCII.isDigit) && Int64(String(decoding: bytes, as: UTF8.self)) != nil
 }
 
 /// HELP text escapes only `\\` and `\n`; any other backslash is kept as written, as Prometheus does.
@@ -485,7 +476,7 @@ private struct Cursor {
     @discardableResult
     mutating func skipBlanks() -> Int {
         let start = index
-        while index < line.count && isBlank(line[index]) { index += 1 }
+        while index < line.count && ASCII.isBlank(line[index]) { index += 1 }
         return index - start
     }
 

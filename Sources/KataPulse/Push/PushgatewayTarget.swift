@@ -1,14 +1,13 @@
-/// Where snapshots are pushed: a Pushgateway base URL plus the grouping key (`job`, `instance`).
-public struct PushgatewayTarget: Sendable, Equatable {
+/// A Pushgateway's base URL: `http://host[:port][/path]`.
+public struct PushgatewayURL: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
+    /// The path prefix before `/metrics/…`, without a trailing slash.
     public var basePath: String
-    public var job: String
-    public var instance: String
 
     /// Parses `http://host[:port][/path]` (port 9091 when absent); nil for anything else.
-    public init?(url: String, job: String, instance: String) {
-        guard url.hasPrefix("http://"), !job.isEmpty else { return nil }
+    public init?(parsing url: String) {
+        guard url.hasPrefix("http://") else { return nil }
         var rest = Substring(url.dropFirst("http://".count))
         var path = ""
         if let slash = rest.firstIndex(of: "/") {
@@ -37,13 +36,35 @@ public struct PushgatewayTarget: Sendable, Equatable {
         self.host = host
         self.port = port
         self.basePath = path
+    }
+
+    public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(basePath)" }
+}
+
+/// Where snapshots are pushed: a Pushgateway plus the grouping key (`job`, `instance`).
+public struct PushgatewayTarget: Sendable, Equatable {
+    public var url: PushgatewayURL
+    public var job: String
+    public var instance: String
+
+    public init(url: PushgatewayURL, job: String, instance: String) {
+        self.url = url
         self.job = job
         self.instance = instance
     }
 
+    /// Parses the URL as ``PushgatewayURL`` does; nil for a bad URL or an empty job.
+    public init?(url: String, job: String, instance: String) {
+        guard let parsed = PushgatewayURL(parsing: url), !job.isEmpty else { return nil }
+        self.init(url: parsed, job: job, instance: instance)
+    }
+
+    public var host: String { url.host }
+    public var port: Int { url.port }
+
     /// `…/metrics/job/<job>/instance/<instance>`, each value encoded as the Pushgateway expects.
     public var path: String {
-        "\(basePath)/metrics/\(Self.segment("job", job))/\(Self.segment("instance", instance))"
+        "\(url.basePath)/metrics/\(Self.segment("job", job))/\(Self.segment("instance", instance))"
     }
 
     public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path)" }

@@ -102,10 +102,3 @@ enum URLQuery {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
-
-extension StringProtocol {
-    func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        return String(self.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
-    }
-}

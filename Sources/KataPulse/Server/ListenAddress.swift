@@ -7,7 +7,7 @@ public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public init?(parsing text: String) {
         if text.hasPrefix("unix:") {
             let path = String(text.dropFirst("unix:".count))
-            guard path.hasPrefix("/"), path.utf8.count < 108 else { return nil }
+            guard path.hasPrefix("/"), path.utf8.count <= UnixSocketPath.maxLength else { return nil }
             self = .unix(path: path)
             return
         }

@@ -7,21 +7,22 @@ import ServiceLifecycle
 /// The HTTP/1.1 server of the API: keep-alive, an idle timeout, a request header limit, GET and HEAD.
 public struct MetricsServer: Service {
     /// How the server is set up.
+    /// Where and how the API is served.
     public struct Configuration: Sendable {
-        /// Where to listen: addresses to bind, or sockets systemd passed.
-        public var listeners: [Listener]
-        public var idleTimeout: TimeAmount
+        /// The address to bind when systemd passes no socket.
+        public var listenAddress: ListenAddress = .tcp(host: "127.0.0.1", port: 8090)
+        /// Sockets systemd passed (socket activation); when present, ``listenAddress`` is not bound.
+        public var passedListeners: [PassedListener] = []
+        /// A connection with no request for this long is closed.
+        public var idleTimeout: Duration = .seconds(60)
         /// Largest request head (request line and headers) accepted, in bytes.
-        public var maxRequestHeadSize: Int
+        public var maxRequestHeadSize = 16_384
 
-        public init(listeners: [Listener], idleTimeout: TimeAmount = .seconds(60), maxRequestHeadSize: Int = 16_384) {
-            self.listeners = listeners
-            self.idleTimeout = idleTimeout
-            self.maxRequestHeadSize = maxRequestHeadSize
-        }
+        public init() {}
 
-        public init(address: ListenAddress) {
-            self.init(listeners: [.address(address)])
+        /// What is listened on.
+        var listeners: [Listener] {
+            passedListeners.isEmpty ? [.address(listenAddress)] : passedListeners.map { .passed($0) }
         }
     }
 
@@ -52,7 +53,7 @@ public struct MetricsServer: Service {
     }
 
     public func run() async throws {
-        let idleTimeout = configuration.idleTimeout
+        let idleTimeout = TimeAmount(configuration.idleTimeout)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -1,26 +1,11 @@
 import NIOCore
-import Synchronization
-
-/// Counters of `/metrics` requests, published as kata-monitor's `scrape_count` and `scrape_failed_count`.
-public final class ScrapeCounters: Sendable {
-    private let scrapes = Atomic<Int>(0)
-    private let failures = Atomic<Int>(0)
-
-    public init() {}
-
-    public var scrapeCount: Int { scrapes.load(ordering: .relaxed) }
-    public var failedCount: Int { failures.load(ordering: .relaxed) }
-
-    func countScrape() -> Int { scrapes.add(1, ordering: .relaxed).newValue }
-    func countFailure() { failures.add(1, ordering: .relaxed) }
-}
 
 /// Answers the HTTP API from the current snapshot; only `/agent-url` talks to a shim.
 public struct Router: Sendable {
     let store: SnapshotStore
     let counters: ScrapeCounters
     let client: ShimClient
-    let roots: [String]
+    let locator: ShimSocketLocator
 
     /// Present when CRI is enabled: `/sandboxes` then says which sandboxes still wait for metadata.
     let criHealth: CRIHealth?
@@ -28,7 +13,7 @@ public struct Router: Sendable {
     let liveness: LivenessCheck?
 
     public init(
-        store: SnapshotStore, counters: ScrapeCounters, client: ShimClient, roots: [String],
+        store: SnapshotStore, counters: ScrapeCounters, client: ShimClient, locator: ShimSocketLocator,
         criHealth: CRIHealth? = nil, liveness: LivenessCheck? = nil
     ) {
         self.criHealth = criHealth
@@ -36,7 +21,7 @@ public struct Router: Sendable {
         self.store = store
         self.counters = counters
         self.client = client
-        self.roots = roots
+        self.locator = locator
     }
 
     static let endpoints: [(path: String, description: String)] = [
@@ -171,7 +156,7 @@ public struct Router: Sendable {
         }
         guard SandboxID.isValid(id) else { return .text(400, "invalid sandbox id\n") }
         guard store.snapshot.sandbox(id) != nil else { return .text(404, "sandbox \(id) not found\n") }
-        guard let socket = ShimSocketLocator.locate(sandboxID: id, roots: roots) else {
+        guard let socket = locator.locate(sandboxID: id) else {
             return .text(502, "no shim socket for sandbox \(id)\n")
         }
         do {
@@ -179,27 +164,5 @@ public struct Router: Sendable {
         } catch {
             return .text(502, "shim of sandbox \(id) failed: \(error)\n")
         }
-    }
-}
-
-extension Range<Int> {
-    func offset(by delta: Int) -> Range<Int> { (lowerBound + delta)..<(upperBound + delta) }
-}
-
-/// HTML text escaping.
-enum HTML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "'": out += "&#39;"
-            case "\"": out += "&quot;"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }

@@ -2,19 +2,19 @@
     import Glibc
 #endif
 
-/// Unix socket paths longer than `sockaddr_un` holds (107 bytes), reached through `/proc/self/fd`.
+/// Unix socket paths, and those longer than `sockaddr_un` holds, reached through `/proc/self/fd`.
 ///
 /// A sandbox root plus a 64-character id plus `shim-monitor.sock` easily exceeds the limit. Opening the
 /// socket's directory and naming it `/proc/self/fd/N/shim-monitor.sock` keeps the address short.
 public enum UnixSocketPath {
-    /// The longest path used as is.
-    static let maxDirectLength = 100
+    /// The longest path a socket address holds: `sockaddr_un` has 108 bytes with the terminating NUL.
+    public static let maxLength = 107
 
-    /// Calls `body` with a path of at most ``maxDirectLength`` bytes naming the same socket.
+    /// Calls `body` with a path of at most ``maxLength`` bytes naming the same socket.
     public static func withShortPath<Result>(
         _ path: String, _ body: (String) async throws -> Result
     ) async throws -> Result {
-        guard path.utf8.count > maxDirectLength else { return try await body(path) }
+        guard path.utf8.count > maxLength else { return try await body(path) }
         let slash = path.lastIndex(of: "/") ?? path.startIndex
         let directory = slash == path.startIndex ? "/" : String(path[..<slash])
         let name = path[path.index(after: slash)...]

@@ -36,7 +36,9 @@ struct SystemdWatchdog: Service {
 
     /// Why the agent is not alive, or nil when it is.
     func livenessProblem() async -> String? {
-        await LivenessCheck(progress: progress, group: group, maxRoundDuration: interval, loopDeadline: interval / 4)
-            .problem()
+        var configuration = LivenessCheck.Configuration()
+        configuration.maxRoundDuration = interval
+        configuration.loopDeadline = interval / 4
+        return await LivenessCheck(configuration: configuration, progress: progress, group: group).problem()
     }
 }

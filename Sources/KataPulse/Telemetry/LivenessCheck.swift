@@ -4,35 +4,41 @@ import NIOCore
 /// answering. systemd's watchdog pings and `/healthz` (Kubernetes' liveness probe) both ask it, so a wedged
 /// agent is restarted by whichever supervisor it has.
 public struct LivenessCheck: Sendable {
+    /// What counts as wedged.
+    public struct Configuration: Sendable {
+        /// The longest a round may run before the agent counts as wedged.
+        public var maxRoundDuration: Duration = .seconds(60)
+        /// How long an event loop may take to run an empty task.
+        public var loopDeadline: Duration = .seconds(1)
+
+        public init() {}
+    }
+
+    let configuration: Configuration
     let progress: CollectionProgress
     let group: any EventLoopGroup
-    /// The longest a round may run before the agent counts as wedged.
-    let maxRoundDuration: Duration
-    /// How long an event loop may take to run an empty task.
-    let loopDeadline: Duration
 
-    public init(
-        progress: CollectionProgress, group: any EventLoopGroup, maxRoundDuration: Duration, loopDeadline: Duration
-    ) {
+    public init(configuration: Configuration, progress: CollectionProgress, group: any EventLoopGroup) {
+        self.configuration = configuration
         self.progress = progress
         self.group = group
-        self.maxRoundDuration = maxRoundDuration
-        self.loopDeadline = loopDeadline
     }
 
     /// Why the agent is not alive, or nil when it is.
     public func problem() async -> String? {
-        if let age = progress.currentRoundAge, age > maxRoundDuration {
-            return "collection round running for \(age), longer than \(maxRoundDuration)"
+        if let age = progress.currentRoundAge, age > configuration.maxRoundDuration {
+            return "collection round running for \(age), longer than \(configuration.maxRoundDuration)"
         }
         for loop in group.makeIterator() {
-            guard await answers(loop) else { return "event loop \(loop) does not answer within \(loopDeadline)" }
+            guard await answers(loop) else {
+                return "event loop \(loop) does not answer within \(configuration.loopDeadline)"
+            }
         }
         return nil
     }
 
     private func answers(_ loop: any EventLoop) async -> Bool {
-        let deadline = loopDeadline
+        let deadline = configuration.loopDeadline
         return await withTaskGroup(of: Bool.self) { group in
             group.addTask { (try? await loop.submit {}.get()) != nil }
             group.addTask {

@@ -23,7 +23,7 @@ public struct TextfileWriter: Sendable {
     public let name: String
 
     public init(directory: String, name: String = "kata-pulse.prom") {
-        self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        self.directory = directory.droppingTrailingSlashes()
         self.name = name
     }
 

@@ -7,6 +7,7 @@ import Testing
 
 @testable import KataPulse
 @testable import KataPulseCRI
+@testable import KataPulseSimulator
 
 #if canImport(Glibc)
     import Glibc
@@ -96,18 +97,20 @@ final class RunningAgent: Sendable {
         self.task = task
     }
 
-    static func start(roots: [String], configure: (inout AgentConfiguration) -> Void = { _ in }) async throws
-        -> RunningAgent
-    {
-        var configuration = AgentConfiguration(
-            listenAddress: .tcp(host: "127.0.0.1", port: 0), runtimeEndpoint: nil, metricsInterval: .seconds(2),
-            sandboxRoots: roots, shimTimeout: .seconds(2), maxBodySize: 4 * 1024 * 1024, rescanInterval: .seconds(5))
+    /// An agent on `roots` with short rounds and deadlines; CRI only when `cri` is given.
+    static func start(
+        roots: [String], cri: CRIClient.Configuration? = nil, configure: (inout AgentConfiguration) -> Void = { _ in }
+    ) async throws -> RunningAgent {
+        var configuration = AgentConfiguration()
+        configuration.server.listenAddress = .tcp(host: "127.0.0.1", port: 0)
+        configuration.collection.interval = .seconds(2)
+        configuration.discovery.roots = roots
+        configuration.discovery.rescanInterval = .seconds(5)
+        configuration.shim.timeout = .seconds(2)
+        configuration.shim.maxBodySize = 4 * 1024 * 1024
         configure(&configuration)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let source = try configuration.runtimeEndpoint.map {
-            try CRIClient(
-                configuration: .init(socketPath: $0, timeout: configuration.criTimeout), group: testGroup)
-        }
+        let source = try cri.map { try CRIClient(configuration: $0, group: testGroup) }
         let agent = Agent(
             configuration: configuration, group: testGroup, logger: testLogger, metadataSource: source
         ) { addresses in
@@ -164,11 +167,11 @@ func seriesKeys(_ families: [MetricFamily]) -> [String] {
 
 /// A simulator serving under `root`, stopped by `stop()`.
 func startSimulator(
-    root: String, sandboxes: Int, faults: [(SimulatedFault, Int)] = [], flavor: SimulatedFlavor = .go,
+    root: String, sandboxes: Int, faults: [(SimulatedFault, Int)] = [], flavors: [ShimFlavor] = [.go],
     ids: [String] = []
 ) async throws -> (ShimSimulator, [SimulatedSandbox]) {
     let simulator = ShimSimulator(
-        configuration: .init(root: root, sandboxes: sandboxes, ids: ids, flavor: flavor, faults: faults),
+        configuration: .init(root: root, sandboxes: sandboxes, ids: ids, flavors: flavors, faults: faults),
         group: simulatorGroup)
     let started = try await simulator.start()
     return (simulator, started)

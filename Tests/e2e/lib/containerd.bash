@@ -66,16 +66,14 @@ start_containerd() {
     rm -f "$work/c.sock"
     containerd --config "$work/containerd.toml" >>"$work/containerd.log" 2>&1 &
     containerd_pid=$!
-    for _ in $(seq 1 200); do [ -S "$work/c.sock" ] && break; sleep 0.05; done
-    [ -S "$work/c.sock" ] || fail "containerd did not start: $(tail -5 "$work/containerd.log")"
-    for _ in $(seq 1 100); do cri ready && return 0; sleep 0.1; done
-    fail "containerd's CRI is not ready: $(tail -5 "$work/containerd.log")"
+    poll test -S "$work/c.sock" || fail "containerd did not start: $(tail -5 "$work/containerd.log")"
+    poll cri ready || fail "containerd's CRI is not ready: $(tail -5 "$work/containerd.log")"
 }
 cri_cleanup() {
     if [ -n "$containerd_pid" ] && kill -0 "$containerd_pid" 2>/dev/null; then
         cri remove-all >/dev/null 2>&1 || true
         kill "$containerd_pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$containerd_pid" 2>/dev/null || break; sleep 0.1; done
+        WAIT_SECONDS=5 poll process_gone "$containerd_pid" || true
     fi
     # Shims outlive containerd (they re-parent to PID 1): end only those serving this run's socket.
     pkill -9 -f "containerd-shim-runc-v2 .*-address $work/c.sock" 2>/dev/null || true
@@ -86,7 +84,7 @@ cri_cleanup() {
             grep -qFf "$work/cri-ids" "$proc/cgroup" 2>/dev/null && kill -9 "${proc#/proc/}" 2>/dev/null || true
         done
     fi
-    grep -o " $work[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    grep -o " ${work}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     e2e_cleanup
 }
 trap cri_cleanup EXIT

@@ -1,3 +1,4 @@
+import KataPulse
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -27,14 +28,6 @@ public enum SimulatedFault: String, Sendable, CaseIterable {
     case inject
     /// 100,000 series.
     case bomb
-}
-
-/// Which flavors a simulated node runs.
-public enum SimulatedFlavor: String, Sendable, CaseIterable {
-    case go
-    case rust
-    /// Alternating Go and runtime-rs shims.
-    case mixed
 }
 
 /// One simulated sandbox: its id, directory, shim flavor, fault and the seed of its values.
@@ -68,18 +61,19 @@ public final class ShimSimulator: Sendable {
         public var root: String
         public var sandboxes: Int
         public var ids: [String]
-        public var flavor: SimulatedFlavor
+        /// The shim flavors, taken in turn: `[.go]`, `[.rust]`, or `[.go, .rust]` for a mixed node.
+        public var flavors: [ShimFlavor]
         public var faults: [(SimulatedFault, Int)]
         public var seed: UInt64
 
         public init(
-            root: String, sandboxes: Int = 3, ids: [String] = [], flavor: SimulatedFlavor = .go,
+            root: String, sandboxes: Int = 3, ids: [String] = [], flavors: [ShimFlavor] = [.go],
             faults: [(SimulatedFault, Int)] = [], seed: UInt64 = 1
         ) {
             self.root = root
             self.sandboxes = sandboxes
             self.ids = ids
-            self.flavor = flavor
+            self.flavors = flavors.isEmpty ? [.go] : flavors
             self.faults = faults
             self.seed = seed
         }
@@ -129,12 +123,7 @@ public final class ShimSimulator: Sendable {
         return (0..<max(count, faults.count)).map { index in
             let id =
                 index < configuration.ids.count ? configuration.ids[index] : sandboxID(index, seed: configuration.seed)
-            let flavor: ShimFlavor =
-                switch configuration.flavor {
-                case .go: .go
-                case .rust: .rust
-                case .mixed: index % 2 == 0 ? .go : .rust
-                }
+            let flavor = configuration.flavors[index % configuration.flavors.count]
             return SimulatedSandbox(
                 id: id, flavor: flavor, fault: index < faults.count ? faults[index] : nil,
                 socketPath: ShimSocketLocator.socketPath(root: configuration.root, sandboxID: id),

@@ -1,12 +1,8 @@
-/// What a textfile snapshot holds: the snapshot's collection families and the selected series, without the
-/// families that describe HTTP scrapes of `/metrics` (`kata_monitor_scrape_count`, `…_failed_count`).
-public enum TextfileBody {
+/// What an export receives: the snapshot's collection families and the selected series, without the families
+/// that describe HTTP scrapes of `/metrics` (`kata_monitor_scrape_count`, `…_failed_count`).
+public enum ExportBody {
     public static func render(_ snapshot: Snapshot, exposition: ExpositionSet) -> [UInt8] {
-        var body = ExpositionRenderer.render(
-            OwnMetrics.requestFamilies(
-                runningShimCount: snapshot.runningShimCount, scrapeCount: 0, scrapeFailedCount: 0
-            )
-            .filter { $0.name == "kata_monitor_running_shim_count" })
+        var body = ExpositionRenderer.render([OwnMetrics.runningShimCount.family(Double(snapshot.runningShimCount))])
         let bytes = snapshot.bodyBuffer.readableBytesView
         let start = snapshot.bodyBuffer.readerIndex
         for span in snapshot.families where includes(span.name, exposition) {

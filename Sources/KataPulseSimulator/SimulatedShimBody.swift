@@ -1,3 +1,5 @@
+import KataPulse
+
 /// Which shim implementation a simulated sandbox imitates.
 public enum ShimFlavor: String, Sendable, CaseIterable {
     /// The Go `containerd-shim-kata-v2` with QEMU and virtiofsd: its own registry (sorted), then the agent's
@@ -543,32 +545,30 @@ extension SimulatedShimBody {
         /// Rust's `Display` for f64: shortest round-trip digits written out in full (`0.000026911`,
         /// `18446744073709552000`).
         static func appendRustNumber(_ value: Double, to out: inout [UInt8]) {
-            if ExpositionRenderer.appendNonFinite(value, to: &out) { return }
-            if value == value.rounded(.towardZero) && abs(value) < 1e15 {
-                if value == 0 && value.sign == .minus {
-                    out.append(contentsOf: "-0".utf8)
-                } else {
-                    ExpositionRenderer.appendInteger(Int64(value), to: &out)
-                }
-                return
-            }
-            var digits: [UInt8] = []
-            var point = 0
-            var negative = false
-            ExpositionRenderer.shortestDigits(of: value, digits: &digits, decimalPoint: &point, negative: &negative)
-            if negative { out.append(0x2D) }
-            if point <= 0 {
-                out.append(contentsOf: [0x30, 0x2E])
-                out.append(contentsOf: repeatElement(UInt8(0x30), count: -point))
-                out.append(contentsOf: digits)
-            } else if point >= digits.count {
-                out.append(contentsOf: digits)
-                out.append(contentsOf: repeatElement(UInt8(0x30), count: point - digits.count))
+            if !value.isFinite {
+                out.append(contentsOf: (value.isNaN ? "NaN" : value < 0 ? "-Inf" : "+Inf").utf8)
+            } else if value == value.rounded(.towardZero) && abs(value) < 1e15 {
+                out.append(contentsOf: (value == 0 && value.sign == .minus ? "-0" : String(Int64(value))).utf8)
             } else {
-                out.append(contentsOf: digits[..<point])
-                out.append(0x2E)
-                out.append(contentsOf: digits[point...])
+                out.append(contentsOf: expandedDecimal(value.description).utf8)
             }
+        }
+
+        /// Swift's shortest round-trip spelling (`2.6911e-05`, `1.8446744073709552e+19`) without its exponent.
+        static func expandedDecimal(_ shortest: String) -> String {
+            let parts = shortest.split(separator: "e", maxSplits: 1)
+            guard parts.count == 2, let exponent = Int(parts[1]) else { return shortest }
+            var mantissa = Substring(parts[0])
+            let sign = mantissa.hasPrefix("-") ? "-" : ""
+            if !sign.isEmpty { mantissa = mantissa.dropFirst() }
+            let pieces = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+            let whole = String(pieces[0])
+            let fraction = pieces.count > 1 ? String(pieces[1]) : ""
+            let digits = whole + fraction
+            let point = whole.count + exponent
+            if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + digits }
+            if point >= digits.count { return sign + digits + String(repeating: "0", count: point - digits.count) }
+            return sign + digits.prefix(point) + "." + digits.dropFirst(point)
         }
     }
 }

@@ -1,0 +1,3 @@
+extension Range<Int> {
+    func offset(by delta: Int) -> Range<Int> { (lowerBound + delta)..<(upperBound + delta) }
+}

@@ -1,0 +1,53 @@
+import KataPulse
+import KataPulseSimulator
+
+/// What the command line asks for: the agent (`kata-pulse`, `kata-pulse run`), a simulated node, or a text.
+enum Command {
+    case agent(AgentSettings)
+    case demo(DemoSettings)
+    case simulate(ShimSimulator.Configuration)
+    /// Print this and exit 0 (`--help`, `--version`).
+    case text(String)
+
+    static let subcommands = ["run", "simulate", "demo", "help"]
+
+    /// Parses the arguments after the program name; `environment` supplies the agent options' variables.
+    static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError) -> Command {
+        var arguments = arguments[...]
+        let name = arguments.first.flatMap { subcommands.contains($0) ? $0 : nil }
+        if name != nil { arguments = arguments.dropFirst() }
+        if arguments.contains(where: { ["--version", "-version", "version"].contains($0) }) && name == nil {
+            return .text(KataPulseVersion.string)
+        }
+        if name == "help" || arguments.contains(where: { ["-h", "--help", "-help"].contains($0) }) {
+            return .text(HelpText.render(for: name == "help" ? arguments.first : name))
+        }
+        let rest = Array(arguments)
+        switch name {
+        case "simulate":
+            let table = OptionTable(SimulationOptions.table.options + [SimulationOptions.root])
+            let configuration = try table.resolve(rest, environment: [:], defaults: .init(root: ""))
+            guard !configuration.root.isEmpty else { throw UsageError(description: "simulate needs --root DIR") }
+            return .simulate(configuration)
+        case "demo":
+            return .demo(try DemoSettings.table.resolve(rest, environment: environment, defaults: DemoSettings()))
+        default:
+            return .agent(try AgentOptions.table.resolve(rest, environment: environment, defaults: AgentSettings()))
+        }
+    }
+}
+
+/// `kata-pulse demo`: the agent's settings (a shorter round, no CRI) and the simulated node's.
+struct DemoSettings: Sendable {
+    var agent: AgentSettings = {
+        var settings = AgentSettings()
+        settings.agent.collection.interval = .seconds(5)
+        settings.cri = nil
+        return settings
+    }()
+    var simulation = ShimSimulator.Configuration(root: "")
+
+    static let table = OptionTable(
+        SimulationOptions.table.options.map { $0.lifted(\DemoSettings.simulation) }
+            + AgentOptions.table.options.map { $0.lifted(\DemoSettings.agent) })
+}

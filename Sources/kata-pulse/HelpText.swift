@@ -1,0 +1,46 @@
+import KataPulse
+
+/// `--help` for the agent and each subcommand, from the option tables.
+enum HelpText {
+    static func render(for subcommand: String?) -> String {
+        switch subcommand {
+        case "simulate":
+            return """
+                Usage: kata-pulse simulate --root DIR [options]
+
+                Serves simulated Kata shims under a sandbox root until killed (for trying and testing KataPulse).
+
+                Options:
+                \(OptionTable(SimulationOptions.table.options + [SimulationOptions.root]).help(defaults: .init(root: "")))
+                """
+        case "demo":
+            return """
+                Usage: kata-pulse demo [options]
+
+                Runs simulated shims on a temporary sandbox root and the agent on it; prints the URL to open.
+
+                Options:
+                \(DemoSettings.table.help(defaults: DemoSettings()))
+                """
+        default:
+            return """
+                kata-pulse \(KataPulseVersion.string): collects every Kata sandbox shim's metrics and serves them, \
+                kata-monitor compatible.
+
+                Usage: kata-pulse [run] [options]
+                       kata-pulse simulate --root DIR [options]
+                       kata-pulse demo [options]
+                       kata-pulse help [simulate | demo]
+                       kata-pulse --version
+
+                Without a subcommand, runs the agent. Every option can also be set through the environment variable \
+                named with it; a flag wins over the environment, which wins over the default. kata-monitor's \
+                -listen-address, -runtime-endpoint and -log-level are accepted as Go spells them (one or two \
+                dashes, =value or a separate value).
+
+                Options:
+                \(AgentOptions.table.help(defaults: AgentSettings()))
+                """
+        }
+    }
+}

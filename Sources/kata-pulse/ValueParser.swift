@@ -1,0 +1,192 @@
+import KataPulse
+import Logging
+
+/// Turns the text of a flag or environment variable into a typed value, and a value back into the text
+/// `--help` shows as its default.
+struct ValueParser<Value>: Sendable {
+    let parse: @Sendable (String) throws(ValueError) -> Value
+    let format: @Sendable (Value) -> String
+
+    /// The same parser for an optional field; nil formats as `none`.
+    var optional: ValueParser<Value?> {
+        let (parse, format) = (self.parse, self.format)
+        return ValueParser<Value?>(
+            parse: { (text: String) throws(ValueError) -> Value? in try parse(text) },
+            format: { $0.map(format) ?? "none" })
+    }
+}
+
+extension ValueParser where Value == Int {
+    static func integer(_ range: ClosedRange<Int>) -> Self {
+        Self(
+            parse: { (text: String) throws(ValueError) -> Int in
+                guard let number = Int(text.trimmingSpaces()), range.contains(number) else {
+                    throw ValueError(expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
+                }
+                return number
+            }, format: { String($0) })
+    }
+}
+
+extension ValueParser where Value == UInt64 {
+    static let unsigned = Self(
+        parse: { (text: String) throws(ValueError) -> UInt64 in
+            guard let number = UInt64(text.trimmingSpaces()) else { throw ValueError(expected: "an unsigned integer") }
+            return number
+        }, format: { String($0) })
+}
+
+extension ValueParser where Value == Duration {
+    static func seconds(_ range: ClosedRange<Int>) -> Self {
+        ValueParser<Int>.integer(range).map(to: { .seconds($0) }, from: { Int($0.components.seconds) })
+    }
+
+    static func milliseconds(_ range: ClosedRange<Int>) -> Self {
+        ValueParser<Int>.integer(range).map(
+            to: { .milliseconds($0) },
+            from: { Int($0.components.seconds) * 1000 + Int($0.components.attoseconds / 1_000_000_000_000_000) })
+    }
+}
+
+extension ValueParser {
+    /// This parser's values carried over to another type.
+    func map<Other>(
+        to forward: @escaping @Sendable (Value) -> Other, from backward: @escaping @Sendable (Other) -> Value
+    )
+        -> ValueParser<Other>
+    {
+        let (parse, format) = (self.parse, self.format)
+        return ValueParser<Other>(
+            parse: { (text: String) throws(ValueError) -> Other in forward(try parse(text)) },
+            format: { format(backward($0)) })
+    }
+
+    /// A parser that accepts exactly what `make` does (nil is rejected with `expected`).
+    static func accepting(
+        _ expected: String, _ make: @escaping @Sendable (String) -> Value?,
+        format: @escaping @Sendable (Value) -> String
+    ) -> Self {
+        Self(
+            parse: { (text: String) throws(ValueError) -> Value in
+                guard let value = make(text) else { throw ValueError(expected: expected) }
+                return value
+            }, format: format)
+    }
+}
+
+extension ValueParser where Value == String {
+    /// Any text that is not empty.
+    static let text = Self.accepting("a non-empty value", { $0.isEmpty ? nil : $0 }, format: { $0 })
+
+    static let absolutePath = Self.accepting(
+        "an absolute path", { $0.hasPrefix("/") ? $0.droppingTrailingSlashes() : nil }, format: { $0 })
+
+    static let textfileName = Self.accepting(
+        "a file name ending in .prom",
+        { $0.hasSuffix(".prom") && !$0.contains("/") && !$0.hasPrefix(".") ? $0 : nil }, format: { $0 })
+}
+
+extension ValueParser where Value == Bool {
+    static let boolean = Self.accepting(
+        "true or false",
+        {
+            switch $0.lowercased() {
+            case "1", "true", "yes", "on": true
+            case "0", "false", "no", "off": false
+            default: nil
+            }
+        }, format: { $0 ? "true" : "false" })
+}
+
+extension ValueParser where Value == [String] {
+    /// Sandbox roots: absolute directories, at least one.
+    static let sandboxRoots = Self(
+        parse: { (text: String) throws(ValueError) -> [String] in
+            let paths = text.split(separator: ":").map(String.init)
+            guard !paths.isEmpty, paths.allSatisfy({ $0.hasPrefix("/") }) else {
+                throw ValueError(expected: "absolute directories")
+            }
+            return paths.map { $0.droppingTrailingSlashes() }
+        }, format: { $0.joined(separator: " and ") })
+}
+
+extension ValueParser where Value == ListenAddress {
+    static let listenAddress = Self.accepting(
+        "host:port, [v6]:port or unix:/path", ListenAddress.init(parsing:), format: { $0.description })
+}
+
+extension ValueParser where Value == ExpositionSet {
+    static let exposition = Self.accepting(
+        "kata, cadvisor or kata,cadvisor", ExpositionSet.init(parsing:), format: { $0.description })
+}
+
+extension ValueParser where Value == DiskFilter {
+    static let diskFilter = Self(
+        parse: { (text: String) throws(ValueError) -> DiskFilter in
+            do {
+                return try DiskFilter(excluding: text)
+            } catch {
+                throw ValueError(expected: "a regular expression (\(error))")
+            }
+        }, format: { $0.pattern })
+}
+
+extension ValueParser where Value == PushgatewayURL {
+    static let pushgatewayURL = Self.accepting(
+        "http://host[:port][/path]", PushgatewayURL.init(parsing:), format: { $0.description })
+}
+
+extension ValueParser where Value == LogFormat {
+    static let logFormat = Self.accepting(
+        "auto, journald, logfmt or json", LogFormat.init(rawValue:), format: { $0.rawValue })
+}
+
+extension ValueParser where Value == Logger.Level {
+    /// kata-monitor's levels (logrus: trace, debug, info, warn, warning, error, fatal, panic); a `RUST_LOG`
+    /// directive list (`target=level,…`) gives its last level.
+    static let logLevel = Self.accepting(
+        "trace, debug, info, warn, error, fatal or panic",
+        { text in
+            let directive = text.split(separator: ",").last.map { $0.split(separator: "=").last ?? "" } ?? ""
+            switch directive.trimmingSpaces().lowercased() {
+            case "trace": return .trace
+            case "debug": return .debug
+            case "info": return .info
+            case "warn", "warning": return .warning
+            case "error": return .error
+            case "fatal", "panic": return .critical
+            default: return nil
+            }
+        },
+        format: {
+            switch $0 {
+            case .trace: "trace"
+            case .debug: "debug"
+            case .info, .notice: "info"
+            case .warning: "warn"
+            case .error: "error"
+            case .critical: "fatal"
+            }
+        })
+}
+
+extension ValueParser where Value == String? {
+    /// A CRI endpoint: `/path`, `unix:///path`, `unix:/path`, or `none` (nil: CRI off).
+    static let runtimeEndpoint = Self(
+        parse: { (text: String) throws(ValueError) -> String? in
+            if text == "none" { return nil }
+            var path = Substring(text)
+            if path.hasPrefix("unix://") {
+                path = path.dropFirst("unix://".count)
+            } else if path.hasPrefix("unix:") {
+                path = path.dropFirst("unix:".count)
+            }
+            guard path.hasPrefix("/"), !path.contains("\0") else {
+                throw ValueError(expected: "a unix socket path (/path, unix:///path, unix:/path) or none")
+            }
+            guard path.utf8.count <= UnixSocketPath.maxLength else {
+                throw ValueError(expected: "a unix socket path of at most \(UnixSocketPath.maxLength) bytes")
+            }
+            return String(path)
+        }, format: { $0 ?? "none" })
+}

@@ -1,0 +1,101 @@
+import Testing
+
+@testable import kata_pulse
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The README's flag table and the man page's option list are generated from the agent's option table; these
+/// tests fail when either differs. `KATA_PULSE_UPDATE_DOCS=1 swift test --filter DocumentationTests` rewrites
+/// both from the table.
+@Suite struct DocumentationTests {
+    static let repository: String = {
+        let file = #filePath
+        var path = Substring(file)
+        for _ in 0..<3 { path = path[..<(path.lastIndex(of: "/") ?? path.startIndex)] }
+        return String(path)
+    }()
+
+    @Test func readmeFlagTableIsTheOptionTable() throws {
+        try check(
+            "README.md", between: "<!-- flags: generated from the option table (DocumentationTests) -->\n",
+            and: "<!-- end of flags -->", expected: Self.readmeTable())
+    }
+
+    @Test func manPageOptionsAreTheOptionTable() throws {
+        try check(
+            "packaging/debian/kata-pulse.1",
+            between: ".\\\" options: generated from the option table (DocumentationTests)\n",
+            and: ".\\\" end of options", expected: Self.manPageOptions())
+    }
+
+    private func check(_ relativePath: String, between start: String, and end: String, expected: String) throws {
+        let path = "\(Self.repository)/\(relativePath)"
+        let text = try #require(Self.read(path), "cannot read \(path)")
+        let from = try #require(text.firstRange(of: start), "\(relativePath) has no marker \(start)")
+        let to = try #require(text[from.upperBound...].firstRange(of: end), "\(relativePath) has no marker \(end)")
+        let current = String(text[from.upperBound..<to.lowerBound])
+        if current != expected, getenv("KATA_PULSE_UPDATE_DOCS") != nil {
+            let updated = String(text[..<from.upperBound]) + expected + String(text[to.lowerBound...])
+            let file = fopen(path, "w")
+            fputs(updated, file)
+            fclose(file)
+            return
+        }
+        #expect(current == expected, "\(relativePath) differs from the option table; expected:\n\(expected)")
+    }
+
+    static func read(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count <= 0 { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func readmeTable() -> String {
+        let defaults = AgentSettings()
+        var lines = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
+        for option in AgentOptions.table.options {
+            var environment = option.environment.map { "`\($0)`" }.joined(separator: ", ")
+            if !option.legacyEnvironment.isEmpty {
+                environment += " (legacy " + option.legacyEnvironment.map { "`\($0)`" }.joined(separator: ", ") + ")"
+            }
+            let value = option.defaultText(defaults)
+            let shownDefault = value.contains(" ") ? value : "`\(value)`"
+            let help = option.help.replacing("|", with: "\\|")
+            lines.append("| `\(option.synopsis)` | \(environment) | \(shownDefault) | \(help) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func manPageOptions() -> String {
+        let defaults = AgentSettings()
+        func roff(_ text: String) -> String { text.replacing("\\", with: "\\\\").replacing("-", with: "\\-") }
+        var out = ""
+        for option in AgentOptions.table.options {
+            var names = option.short.map { ["-\($0)"] } ?? []
+            if option.goStyle { names.append("-\(option.long)") }
+            names.append("--\(option.long)")
+            let value = option.valueName.map { " \" \\fI\($0)\\fR\"" } ?? ""
+            out += ".TP\n"
+            out +=
+                names.count == 1 && value.isEmpty
+                ? ".B \(roff(names[0]))\n"
+                : ".BR " + names.map(roff).joined(separator: " \", \" ") + value + "\n"
+            out += roff(option.help) + "\n"
+            out += "Environment:\n.BR " + option.environment.joined(separator: " \", \" ") + " .\n"
+            if !option.legacyEnvironment.isEmpty {
+                out += "Legacy:\n.BR " + option.legacyEnvironment.joined(separator: " \", \" ") + " .\n"
+            }
+            out += "Default: \(roff(option.defaultText(defaults))).\n"
+        }
+        return out
+    }
+}
