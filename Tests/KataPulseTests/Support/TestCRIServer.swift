@@ -20,7 +20,10 @@ final class TestCRIServer: Sendable {
 
     let socketPath: String
     private let state = Mutex(
-        (sandboxes: [Runtime_V1_PodSandbox](), behaviour: Behaviour.answer, calls: 0, server: ServerTask?.none))
+        (
+            sandboxes: [Runtime_V1_PodSandbox](), behaviour: Behaviour.answer, calls: 0, server: ServerTask?.none,
+            stopped: Set<ObjectIdentifier>()
+        ))
 
     private struct ServerTask: Sendable {
         let server: GRPCServer<HTTP2ServerTransport.Posix>
@@ -38,7 +41,10 @@ final class TestCRIServer: Sendable {
                 address: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext,
                 eventLoopGroup: testGroup),
             services: [Service(owner: self)])
-        let task = Task { try await server.serve() }
+        let task = Task { [self] in
+            defer { self.state.withLock { _ = $0.stopped.insert(ObjectIdentifier(server)) } }
+            try await server.serve()
+        }
         state.withLock { $0.server = ServerTask(server: server, task: task) }
         _ = try await server.listeningAddress
     }
@@ -53,8 +59,13 @@ final class TestCRIServer: Sendable {
             return
         }
         running.server.beginGracefulShutdown()
-        // Calls parked in `.hang` end with the server's cancellation.
-        running.task.cancel()
+        // Cancelling `serve()` at once can trap in the HTTP/2 transport when a client's new stream is still
+        // buffered (NIOAsyncWriter deinit): let the graceful shutdown finish, and cancel only if it hangs
+        // (calls parked in `.hang` end with the cancellation).
+        let finished = await eventually(timeout: .seconds(5), interval: .milliseconds(10)) {
+            state.withLock { $0.stopped.contains(ObjectIdentifier(running.server)) }
+        }
+        if !finished { running.task.cancel() }
         _ = try? await running.task.value
     }
 
