@@ -33,14 +33,31 @@ enum HelpText {
                        kata-pulse help [simulate | demo]
                        kata-pulse --version
 
-                Without a subcommand, runs the agent. Every option can also be set through the environment variable \
-                named with it; a flag wins over the environment, which wins over the default. kata-monitor's \
-                -listen-address, -runtime-endpoint and -log-level are accepted as Go spells them (one or two \
-                dashes, =value or a separate value).
+                \(wrap(
+                    "Without a subcommand, runs the agent. Every option can also be set through the environment "
+                        + "variable named with it; a flag wins over the environment, which wins over the default. "
+                        + "kata-monitor's -listen-address, -runtime-endpoint and -log-level are accepted as Go spells "
+                        + "them (one or two dashes, =value or a separate value).", indent: 0))
 
                 Options:
                 \(AgentOptions.table.help(defaults: AgentSettings()))
                 """
         }
+    }
+
+    /// `text` in lines of at most `width` characters, each indented by `indent` spaces.
+    static func wrap(_ text: String, indent: Int, width: Int = 100) -> String {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && indent + line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        let margin = String(repeating: " ", count: indent)
+        return lines.map { margin + $0 }.joined(separator: "\n")
     }
 }

@@ -16,7 +16,10 @@ struct OptionTable<Settings>: Sendable {
         var settings = defaults
         for (index, option) in options.enumerated() {
             if let occurrence = given[index] {
-                try apply(option, occurrence.values, to: &settings, source: occurrence.spelling)
+                // A short flag is named with its long form too, so the message says which setting it is.
+                let source =
+                    occurrence.spelling.count == 2 ? "\(occurrence.spelling) (--\(option.long))" : occurrence.spelling
+                try apply(option, occurrence.values, to: &settings, source: source)
             } else if let (name, text) = option.environment.lazy.compactMap({ name in
                 environment[name].flatMap { $0.isEmpty ? nil : (name, $0) }
             }).first {
@@ -99,12 +102,14 @@ struct OptionTable<Settings>: Sendable {
     /// The options section of `--help`.
     func help(defaults: Settings) -> String {
         options.map { option in
-            var notes = option.environment.map { "env \($0)" }
+            var notes: [String] = []
+            if !option.environment.isEmpty { notes.append("env: " + option.environment.joined(separator: ", ")) }
             if !option.legacyEnvironment.isEmpty {
-                notes.append("legacy " + option.legacyEnvironment.joined(separator: ", "))
+                notes.append("legacy: " + option.legacyEnvironment.joined(separator: ", "))
             }
             notes.append("default: \(option.defaultText(defaults))")
-            return "  \(option.synopsis)\n        \(option.help)\n        (\(notes.joined(separator: "; ")))\n"
+            let text = option.help + " (" + notes.joined(separator: "; ") + ")"
+            return "  \(option.synopsis)\n" + HelpText.wrap(text, indent: 8) + "\n"
         }.joined()
     }
 }

@@ -38,13 +38,11 @@ extension ValueParser where Value == UInt64 {
 
 extension ValueParser where Value == Duration {
     static func seconds(_ range: ClosedRange<Int>) -> Self {
-        ValueParser<Int>.integer(range).map(to: { .seconds($0) }, from: { Int($0.components.seconds) })
+        ValueParser<Int>.integer(range).map(to: { .seconds($0) }, from: { Int($0.seconds) })
     }
 
     static func milliseconds(_ range: ClosedRange<Int>) -> Self {
-        ValueParser<Int>.integer(range).map(
-            to: { .milliseconds($0) },
-            from: { Int($0.components.seconds) * 1000 + Int($0.components.attoseconds / 1_000_000_000_000_000) })
+        ValueParser<Int>.integer(range).map(to: { .milliseconds($0) }, from: \.milliseconds)
     }
 }
 

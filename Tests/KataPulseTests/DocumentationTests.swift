@@ -30,6 +30,25 @@ import Testing
             and: ".\\\" end of options", expected: Self.manPageOptions())
     }
 
+    /// `/etc/default/kata-pulse` shows every variable (but the listening address, which is the socket's) with
+    /// a value the agent accepts; an empty value means the default.
+    @Test func defaultsFileShowsEveryVariableWithAnAcceptedValue() throws {
+        let path = "\(Self.repository)/packaging/debian/kata-pulse.default"
+        let text = try #require(Self.read(path), "cannot read \(path)")
+        let shown = text.split(separator: "\n").filter { $0.hasPrefix("#") && $0.contains("=") && !$0.contains(" ") }
+            .map { line in
+                let pair = line.dropFirst().split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return (String(pair[0]), String(pair[1]))
+            }
+        let variables = AgentOptions.table.options.flatMap(\.environment)
+        #expect(Set(shown.map(\.0)) == Set(variables).subtracting(["KATA_PULSE_LISTEN"]))
+        for (name, value) in shown {
+            #expect(
+                (try? AgentOptions.table.resolve([], environment: [name: value], defaults: AgentSettings())) != nil,
+                "\(name)=\(value) is not accepted")
+        }
+    }
+
     private func check(_ relativePath: String, between start: String, and end: String, expected: String) throws {
         let path = "\(Self.repository)/\(relativePath)"
         let text = try #require(Self.read(path), "cannot read \(path)")

@@ -48,7 +48,6 @@ public final class CollectionProgress: Sendable {
     }
 
     private func nanoseconds(since origin: ContinuousClock.Instant) -> Int64 {
-        let (seconds, attoseconds) = (clock.now - origin).components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        (clock.now - origin).nanoseconds
     }
 }

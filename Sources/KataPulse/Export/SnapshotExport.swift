@@ -35,18 +35,6 @@ public struct ExportDescriptor: Sendable {
     public var recoveryMessage: String
     /// Where the export delivers to, as log metadata (`path`, `url`).
     public var destination: (key: String, value: String)
-
-    public init(
-        deliveries: OwnMetric, failures: OwnMetric, lastDelivery: OwnMetric, failureMessage: String,
-        recoveryMessage: String, destination: (key: String, value: String)
-    ) {
-        self.deliveries = deliveries
-        self.failures = failures
-        self.lastDelivery = lastDelivery
-        self.failureMessage = failureMessage
-        self.recoveryMessage = recoveryMessage
-        self.destination = destination
-    }
 }
 
 /// Why a delivery failed; `cause` is stable across repeats of the same failure, so it is logged once.

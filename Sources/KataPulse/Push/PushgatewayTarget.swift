@@ -14,7 +14,8 @@ public struct PushgatewayURL: Sendable, Equatable, CustomStringConvertible {
             path = String(rest[slash...])
             rest = rest[..<slash]
         }
-        while path.hasSuffix("/") { path.removeLast() }
+        path = path.droppingTrailingSlashes()
+        if path == "/" { path = "" }
         var host = String(rest)
         var port = 9091
         if host.hasPrefix("[") {
@@ -46,18 +47,6 @@ public struct PushgatewayTarget: Sendable, Equatable {
     public var url: PushgatewayURL
     public var job: String
     public var instance: String
-
-    public init(url: PushgatewayURL, job: String, instance: String) {
-        self.url = url
-        self.job = job
-        self.instance = instance
-    }
-
-    /// Parses the URL as ``PushgatewayURL`` does; nil for a bad URL or an empty job.
-    public init?(url: String, job: String, instance: String) {
-        guard let parsed = PushgatewayURL(parsing: url), !job.isEmpty else { return nil }
-        self.init(url: parsed, job: job, instance: instance)
-    }
 
     public var host: String { url.host }
     public var port: Int { url.port }
@@ -112,5 +101,13 @@ public struct PushgatewayTarget: Sendable, Equatable {
             index += 3
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension PushgatewayTarget {
+    /// Parses the URL as ``PushgatewayURL`` does; nil for a bad URL or an empty job.
+    public init?(url: String, job: String, instance: String) {
+        guard let parsed = PushgatewayURL(parsing: url), !job.isEmpty else { return nil }
+        self.init(url: parsed, job: job, instance: instance)
     }
 }
