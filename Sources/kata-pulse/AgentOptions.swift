@@ -8,6 +8,20 @@ enum AgentOptions {
             "listen-address", short: "l", goStyle: true, environment: ["KATA_PULSE_LISTEN"], "ADDRESS",
             help: "Address to serve on: host:port, [v6]:port, :port (all interfaces) or unix:/path.",
             \.agent.server.listenAddress, .listenAddress),
+        .value(
+            "web.max-connections", environment: ["KATA_PULSE_WEB_MAX_CONNECTIONS"], "COUNT",
+            help:
+                "Most open API connections; past it the connection idle longest is closed to make room (capped so "
+                + "that collection keeps the descriptors it needs).",
+            \.agent.server.maxConnections, .integer(1...1_000_000)),
+        .value(
+            "web.read-header-timeout", environment: ["KATA_PULSE_WEB_READ_HEADER_TIMEOUT"], "DURATION",
+            help: "Longest time to send a whole request head, from the connection or the request's first byte.",
+            \.agent.server.readHeaderTimeout, .duration(maximum: .seconds(3600))),
+        .value(
+            "web.max-requests", environment: ["KATA_PULSE_WEB_MAX_REQUESTS"], "COUNT",
+            help: "Most requests answered at once; more are answered 503.", \.agent.server.maxRequests,
+            .integer(1...100_000)),
         CommandLineOption(
             long: "runtime-endpoint", short: "r", goStyle: true, environment: ["RUNTIME_ENDPOINT"],
             legacyEnvironment: [], valueName: "SOCKET",

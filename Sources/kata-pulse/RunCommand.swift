@@ -11,6 +11,18 @@ func runAgent(_ settings: AgentSettings, environment: [String: String]) async th
     configuration.server.passedListeners = try SystemdListeners.take()
     configuration.systemd = SystemdConfiguration(environment: environment)
     let logger = makeLogger(settings.logging, environment: environment)
+    // API connections may use the descriptors collection and CRI do not need: a flood of them never makes a
+    // shim fetch fail for want of a descriptor.
+    let descriptors = DescriptorLimit.raiseSoftLimit()
+    let budget = DescriptorLimit.connectionBudget(
+        limit: descriptors, reserved: DescriptorLimit.reserved(shimConcurrency: configuration.collection.concurrency),
+        requested: configuration.server.maxConnections)
+    if budget < configuration.server.maxConnections {
+        logger.warning(
+            "open-file limit too low for --web.max-connections; serving fewer connections",
+            metadata: ["limit": "\(descriptors)", "max_connections": "\(budget)"])
+        configuration.server.maxConnections = budget
+    }
     logger.info(
         "starting kata-pulse",
         metadata: [

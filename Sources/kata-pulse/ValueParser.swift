@@ -46,6 +46,31 @@ extension ValueParser where Value == Duration {
     }
 }
 
+extension ValueParser where Value == Duration {
+    /// A Prometheus-style duration (`10s`, `500ms`, `1m30s`), from one millisecond to `maximum`.
+    static func duration(maximum: Duration) -> Self {
+        let units: [(suffix: String, milliseconds: Int)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)]
+        return Self(
+            parse: { (text: String) throws(ValueError) -> Duration in
+                let expected = ValueError(expected: "a duration such as 10s, 500ms or 1m, at most \(maximum)")
+                var rest = Substring(text.trimmingSpaces())
+                var total = 0
+                while !rest.isEmpty {
+                    let digits = rest.prefix(while: \.isNumber)
+                    rest = rest.dropFirst(digits.count)
+                    let unit = units.filter { rest.hasPrefix($0.suffix) }.max { $0.suffix.count < $1.suffix.count }
+                    guard let number = Int(digits), let unit, number <= 1_000_000_000 else { throw expected }
+                    rest = rest.dropFirst(unit.suffix.count)
+                    total += number * unit.milliseconds
+                }
+                let duration = Duration.milliseconds(total)
+                guard total > 0, duration <= maximum else { throw expected }
+                return duration
+            },
+            format: { $0.milliseconds % 1000 == 0 ? "\($0.milliseconds / 1000)s" : "\($0.milliseconds)ms" })
+    }
+}
+
 extension ValueParser {
     /// This parser's values carried over to another type.
     func map<Other>(

@@ -77,12 +77,18 @@ import Testing
         let listener = try SilentListener(path: path)
         defer { listener.close() }
         let client = try client(path, timeout: .milliseconds(300))
-        let started = ContinuousClock.now
+        // The call alone is timed: tearing the client down afterwards is not what the deadline bounds.
+        let timed = Mutex<Duration?>(nil)
         let error = try await withRunning(client) {
-            await #expect(throws: CRIError.self) { try await client.listPodSandboxes() }
+            let started = ContinuousClock.now
+            defer { timed.withLock { $0 = ContinuousClock.now - started } }
+            return await #expect(throws: CRIError.self) { try await client.listPodSandboxes() }
         }
         #expect(error?.code == "DeadlineExceeded")
-        #expect(ContinuousClock.now - started < .seconds(5))
+        let elapsed = timed.withLock { $0 } ?? .seconds(60)
+        // DeadlineExceeded says the deadline ended it; the bound only says it did not wait on a silent peer
+        // (loose: on two loaded cores the timer can fire seconds late).
+        #expect(elapsed < .seconds(20), "took \(elapsed)")
     }
 
     @Test func runtimeErrorsCarryTheirStatusCode() async throws {

@@ -25,6 +25,9 @@ private let cases: [String: OptionCase] = [
     "runtime-endpoint": .init(good: "unix:///run/crio/crio.sock", bad: "tcp://h:1") {
         $0.cri?.socketPath == "/run/crio/crio.sock"
     },
+    "web.max-connections": .init(good: "64", bad: "0") { $0.agent.server.maxConnections == 64 },
+    "web.read-header-timeout": .init(good: "1m30s", bad: "10") { $0.agent.server.readHeaderTimeout == .seconds(90) },
+    "web.max-requests": .init(good: "3", bad: "x") { $0.agent.server.maxRequests == 3 },
     "cri-timeout-ms": .init(good: "250", bad: "0") { $0.cri?.timeout == .milliseconds(250) },
     "cri-resync-secs": .init(good: "7", bad: "x") { $0.agent.metadata.resyncInterval == .seconds(7) },
     "log-level": .init(good: "warning", bad: "loud") { $0.logging.level == .warning },

@@ -9,9 +9,10 @@ import ServiceLifecycle
 public struct Agent: Sendable {
     /// The services in start order; shut down in reverse (systemd's first, so STOPPING=1 goes out at once).
     private let services: [any Service]
-    /// The newest snapshot, and CRI's health when CRI is on: read by tests.
+    /// The newest snapshot, CRI's health when CRI is on, and the API's connections: read by tests.
     let store: SnapshotStore
     let criHealth: CRIHealth?
+    let limiter: ConnectionLimiter
 
     public init(
         configuration: AgentConfiguration, group: any EventLoopGroup, logger: Logger,
@@ -39,7 +40,10 @@ public struct Agent: Sendable {
         let rounds = AsyncStream.makeStream(of: RoundSummary.self, bufferingPolicy: .bufferingNewest(1))
         let snapshots = AsyncStream.makeStream(of: Snapshot.self, bufferingPolicy: .bufferingNewest(1))
         let listening = AsyncStream.makeStream(of: [ListenAddress].self, bufferingPolicy: .bufferingNewest(1))
-        let ownSources: [any OwnMetricsSource] = (exports.isEmpty ? [] : [exportHealth]) + [criHealth].compactMap { $0 }
+        let limiter = ConnectionLimiter(
+            maxConnections: configuration.server.maxConnections, maxRequests: configuration.server.maxRequests)
+        let ownSources: [any OwnMetricsSource] =
+            [limiter] + (exports.isEmpty ? [] : [exportHealth]) + [criHealth].compactMap { $0 }
         let collector = Collector(
             configuration: configuration.collection, changes: registry.changes, client: client, locator: locator,
             store: store, builder: SnapshotBuilder(sources: ownSources), logger: logger, progress: progress,
@@ -52,7 +56,7 @@ public struct Agent: Sendable {
             store: store, counters: ScrapeCounters(), client: client, locator: locator, criHealth: criHealth,
             liveness: LivenessCheck(configuration: configuration.liveness, progress: progress, group: group))
         let server = MetricsServer(
-            configuration: configuration.server, router: router, group: group, logger: logger,
+            configuration: configuration.server, router: router, limiter: limiter, group: group, logger: logger,
             onListening: { addresses in
                 listening.continuation.yield(addresses)
                 onListening(addresses)
@@ -67,6 +71,7 @@ public struct Agent: Sendable {
         self.services = [registry] + [resolver].compactMap { $0 } + [collector, server] + exporting + systemd
         self.store = store
         self.criHealth = criHealth
+        self.limiter = limiter
     }
 
     /// Runs every service until SIGTERM/SIGINT (or cancellation), then shuts down gracefully.

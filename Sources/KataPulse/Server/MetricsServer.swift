@@ -4,9 +4,10 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// The HTTP/1.1 server of the API: keep-alive, an idle timeout, a request header limit, GET and HEAD.
+/// The HTTP/1.1 server of the API: keep-alive, GET and HEAD, and limits that keep a hostile client from
+/// blinding scrapers or starving collection: open connections, the time to send a request head, its size,
+/// requests answered at once, and an idle timeout.
 public struct MetricsServer: Service {
-    /// How the server is set up.
     /// Where and how the API is served.
     public struct Configuration: Sendable {
         /// The address to bind when systemd passes no socket.
@@ -17,6 +18,12 @@ public struct MetricsServer: Service {
         public var idleTimeout: Duration = .seconds(60)
         /// Largest request head (request line and headers) accepted, in bytes.
         public var maxRequestHeadSize = 16_384
+        /// Most open connections; past it the longest idle one is closed to make room.
+        public var maxConnections = 512
+        /// Longest time to receive a whole request head, from the accept or the request's first byte.
+        public var readHeaderTimeout: Duration = .seconds(10)
+        /// Most requests answered at once; more are answered 503.
+        public var maxRequests = 40
 
         public init() {}
 
@@ -36,17 +43,19 @@ public struct MetricsServer: Service {
 
     let configuration: Configuration
     let router: Router
+    let limiter: ConnectionLimiter
     let group: any EventLoopGroup
     let logger: Logger
     /// Called once every listener is bound, with the addresses actually bound (the port when 0 was asked).
     let onListening: @Sendable ([ListenAddress]) -> Void
 
     public init(
-        configuration: Configuration, router: Router, group: any EventLoopGroup, logger: Logger,
-        onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
+        configuration: Configuration, router: Router, limiter: ConnectionLimiter, group: any EventLoopGroup,
+        logger: Logger, onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.router = router
+        self.limiter = limiter
         self.group = group
         self.logger = logger
         self.onListening = onListening
@@ -54,15 +63,22 @@ public struct MetricsServer: Service {
 
     public func run() async throws {
         let idleTimeout = TimeAmount(configuration.idleTimeout)
+        let headTimeout = TimeAmount(configuration.readHeaderTimeout)
+        let limiter = limiter
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
+                guard limiter.admit(channel) else { throw ConnectionRefused() }
+                let tracker = ConnectionTracker(limiter: limiter, headTimeout: headTimeout)
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.addHandler(tracker.rawBytes)
+                try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                try pipeline.addHandler(tracker.requests)
+                try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                try pipeline.addHandler(IdleConnectionCloser(limiter: limiter))
                 return try Connection(wrappingChannelSynchronously: channel)
             }
         }
@@ -162,9 +178,15 @@ public struct MetricsServer: Service {
             head.uri.utf8.count + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         var keepAlive = head.isKeepAlive
         let response: HTTPResponse
+        // The slot is held until the response is written: writing a large body is part of answering.
+        let answering = headSize <= configuration.maxRequestHeadSize && limiter.beginRequest()
+        defer { if answering { limiter.endRequest() } }
         if headSize > configuration.maxRequestHeadSize {
             response = .text(431, "request head larger than \(configuration.maxRequestHeadSize) bytes\n")
             keepAlive = false
+        } else if !answering {
+            // As client_golang's promhttp answers past its MaxRequestsInFlight.
+            response = .text(503, "Limit of concurrent requests reached (\(limiter.maxRequests)), try again later.\n")
         } else {
             let request = HTTPRequest(
                 method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })
@@ -188,15 +210,24 @@ public struct MetricsServer: Service {
 /// Closes a connection that has been idle for the read timeout.
 private final class IdleConnectionCloser: ChannelInboundHandler {
     typealias InboundIn = NIOAny
+    private let limiter: ConnectionLimiter
+
+    init(limiter: ConnectionLimiter) {
+        self.limiter = limiter
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
+            limiter.closing(context.channel, because: .idleTimeout)
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
     }
 }
+
+/// A connection refused because every open one has a request in progress (the limiter counted it).
+struct ConnectionRefused: Error {}
 
 /// The server could not listen on one of its listeners.
 public struct ListenError: Error, Sendable, CustomStringConvertible {

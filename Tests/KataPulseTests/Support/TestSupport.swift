@@ -123,12 +123,12 @@ final class RunningAgent: Sendable {
         return RunningAgent(agent: agent, port: port, task: task)
     }
 
-    func get(_ path: String, headers: [(String, String)] = [], method: HTTPMethod = .GET) async throws
-        -> HTTPExchangeResponse
-    {
+    func get(
+        _ path: String, headers: [(String, String)] = [], method: HTTPMethod = .GET, timeout: TimeAmount = .seconds(10)
+    ) async throws -> HTTPExchangeResponse {
         try await HTTPExchange.fetch(
             try SocketAddress(ipAddress: "127.0.0.1", port: port), path: path, host: "127.0.0.1", headers: headers,
-            method: method, timeout: .seconds(10), maxBodySize: 1 << 30, group: testGroup)
+            method: method, timeout: timeout, maxBodySize: 1 << 30, group: testGroup)
     }
 
     func text(_ path: String, headers: [(String, String)] = []) async throws -> String {

@@ -1,0 +1,76 @@
+import Testing
+
+@testable import KataPulse
+@testable import KataPulseSimulator
+
+/// The serving edge against clients that hold connections, drip request heads or flood requests.
+@Suite struct ConnectionLimitTests {
+    @Test func pastTheCapTheLongestIdleConnectionMakesRoom() async throws {
+        let tmp = TemporaryDirectory()
+        let agent = try await RunningAgent.start(roots: [tmp.subdirectory("sbs")]) {
+            $0.server.maxConnections = 8
+        }
+        defer { Task { await agent.stop() } }
+        var idle: [RawConnection] = []
+        for _ in 0..<8 { idle.append(try RawConnection(port: agent.port)) }
+        // Let the server accept all eight before the ninth arrives.
+        #expect(await eventually { agent.agent.limiter.openConnections == 8 })
+        let response = try await agent.get("/metrics")
+        #expect(response.status == 200)
+        #expect(await idle[0].closedByPeer(within: .seconds(5)), "the oldest idle connection stays open")
+        #expect(agent.agent.limiter.count(.evicted) >= 1)
+        #expect(agent.agent.limiter.openConnections <= 8)
+    }
+
+    @Test func aHeadThatDripsIsCutOffButAQuietKeepAliveIsNot() async throws {
+        let tmp = TemporaryDirectory()
+        let agent = try await RunningAgent.start(roots: [tmp.subdirectory("sbs")]) {
+            $0.server.readHeaderTimeout = .milliseconds(300)
+        }
+        defer { Task { await agent.stop() } }
+        let dripping = try RawConnection(port: agent.port)
+        dripping.send("GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        let keptAlive = try RawConnection(port: agent.port)
+        keptAlive.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await keptAlive.read(until: "ok\n").hasPrefix("HTTP/1.1 200"))
+        // Bytes keep coming, but the head never ends: cut at the deadline.
+        let started = ContinuousClock.now
+        var cut = false
+        while ContinuousClock.now - started < .seconds(5) {
+            dripping.send("X-Drip: 1\r\n")
+            if await dripping.closedByPeer(within: .milliseconds(100)) {
+                cut = true
+                break
+            }
+        }
+        #expect(cut, "a head dripped byte by byte was never cut off")
+        #expect(agent.agent.limiter.count(.headTimeout) == 1)
+        // The kept-alive connection waits for its next request under the idle timeout, not the head deadline.
+        #expect(!(await keptAlive.closedByPeer(within: .seconds(1))))
+        keptAlive.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await keptAlive.read(until: "ok\n").hasPrefix("HTTP/1.1 200"))
+    }
+
+    @Test func pastTheRequestLimitTheAnswerIs503() async throws {
+        let tmp = TemporaryDirectory()
+        let root = tmp.subdirectory("sbs")
+        let (simulator, sandboxes) = try await startSimulator(root: root, sandboxes: 1, faults: [(.hang, 1)])
+        defer { Task { await simulator.stop() } }
+        let agent = try await RunningAgent.start(roots: [root]) {
+            $0.server.maxRequests = 1
+            $0.shim.timeout = .seconds(5)
+        }
+        defer { Task { await agent.stop() } }
+        #expect(await agent.waitForSnapshot { $0.sandboxes.count == 1 })
+        // /agent-url asks the hung shim live: it holds the one slot until the shim deadline.
+        let slow = Task { try await agent.get("/agent-url?sandbox=\(sandboxes[0].id)", timeout: .seconds(60)) }
+        #expect(await eventually { agent.agent.limiter.requestsInFlight == 1 })
+        let rejected = try await agent.get("/healthz")
+        #expect(rejected.status == 503)
+        #expect(
+            String(decoding: rejected.body, as: UTF8.self)
+                == "Limit of concurrent requests reached (1), try again later.\n")
+        #expect(try await slow.value.status == 502)
+        #expect(try await agent.get("/healthz").status == 200)
+    }
+}
