@@ -66,7 +66,8 @@ public struct MetricsServer: Service {
         let headTimeout = TimeAmount(configuration.readHeaderTimeout)
         let limiter = limiter
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            // A burst of connections waits in the kernel's accept queue instead of having its SYNs dropped.
+            .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
