@@ -139,8 +139,9 @@ private func usageError(_ arguments: [String], _ environment: [String: String] =
     @Test func criOffKeepsItOffAndNoneIsAccepted() throws {
         #expect(try resolve(["--runtime-endpoint", "none", "--cri-timeout-ms", "5"]).cri == nil)
         #expect(try resolve([], ["RUNTIME_ENDPOINT": "none"]).cri == nil)
-        let long = "/" + String(repeating: "s", count: 107)
-        #expect(usageError(["-r", long])?.contains("107 bytes") == true)
+        let long = "/" + String(repeating: "s", count: 103)
+        #expect(usageError(["-r", long])?.contains("at most 103 bytes") == true)
+        #expect(try resolve(["-r", String(long.dropLast())]).cri?.socketPath.utf8.count == 103)
     }
 
     @Test func legacyRustLogIsReadAndIgnoredWhenUnreadable() throws {

@@ -73,4 +73,25 @@ import Testing
         #expect(try await slow.value.status == 502)
         #expect(try await agent.get("/healthz").status == 200)
     }
+
+    @Test func whenEveryConnectionIsBusyANewOneIsRefusedAndServingGoesOn() async throws {
+        let tmp = TemporaryDirectory()
+        let root = tmp.subdirectory("sbs")
+        let (simulator, sandboxes) = try await startSimulator(root: root, sandboxes: 1, faults: [(.hang, 1)])
+        defer { Task { await simulator.stop() } }
+        let agent = try await RunningAgent.start(roots: [root]) {
+            $0.server.maxConnections = 1
+            $0.shim.timeout = .seconds(4)
+        }
+        defer { Task { await agent.stop() } }
+        #expect(await agent.waitForSnapshot { $0.sandboxes.count == 1 })
+        let slow = Task { try await agent.get("/agent-url?sandbox=\(sandboxes[0].id)", timeout: .seconds(60)) }
+        #expect(await eventually { agent.agent.limiter.requestsInFlight == 1 })
+        let refused = try RawConnection(port: agent.port)
+        #expect(await refused.closedByPeer(within: .seconds(5)))
+        #expect(agent.agent.limiter.count(.refused) == 1)
+        #expect(try await slow.value.status == 502)
+        // The refusal did not end the server's stream of connections.
+        #expect(await eventually { (try? await agent.get("/healthz").status) == 200 })
+    }
 }

@@ -62,6 +62,20 @@ import Testing
         }
     }
 
+    /// Every length around the socket address limits (NIO's 103 bytes, Linux's 107) is reachable.
+    @Test(arguments: 98...112)
+    func socketPathsOfEveryLengthAreReachable(length: Int) async throws {
+        let tmp = TemporaryDirectory()
+        let directory = String(repeating: "d", count: length - tmp.path.utf8.count - "//shim-monitor.sock".count)
+        let path = "\(tmp.subdirectory(directory))/shim-monitor.sock"
+        #expect(path.utf8.count == length)
+        let (simulator, _) = try await startSimulator(root: tmp.subdirectory("sbs"), sandboxes: 0)
+        try await simulator.add(SimulatedSandbox(id: "s", flavor: .go, fault: nil, socketPath: path))
+        let body = try await client.metrics(socketPath: path)
+        #expect(!body.isEmpty)
+        await simulator.stop()
+    }
+
     @Test func longSocketPathsAreReachable() async throws {
         let tmp = TemporaryDirectory()
         let id = String(repeating: "a", count: 120)

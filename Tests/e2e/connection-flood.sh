@@ -23,7 +23,7 @@ all_up() {
     curl -fsS "http://127.0.0.1:$port/sandboxes?format=json" \
         | jq -e "length == $sandboxes and all(.status == \"up\")"
 }
-wait_for "the agent never had every sandbox up: $(tail -3 "$work/agent.err")" all_up
+poll all_up || fail "the agent never had every sandbox up: $(tail -3 "$work/agent.err")"
 [ "$(awk '/Max open files/ {print $4}' "/proc/$agent/limits")" = 1024 ] || fail "the agent's limit is not 1024"
 errors_before=$(curl -fsS "http://127.0.0.1:$port/metrics?filter_family=kata_pulse_shim_scrape_errors_total" \
     | awk '!/^#/ {sum += $2} END {print sum + 0}')
@@ -34,8 +34,8 @@ python3 Tests/e2e/lib/flood.py "$port" 1100 400 20 >"$work/flood.out" 2>"$work/f
 flooder=$!
 pids+=("$flooder")
 flooding() { [ "$(tail -1 "$work/flood.out" | sed -n 's/.*opened=\([0-9]*\).*/\1/p')" -ge 1500 ]; }
-wait_for "the flooder never opened its 1,500 connections: $(tail -2 "$work/flood.out") $(cat "$work/flood.err")" \
-    flooding
+poll flooding ||
+    fail "the flooder never opened its 1,500 connections: $(tail -2 "$work/flood.out") $(cat "$work/flood.err")"
 peak_rss=0
 for second in $(seq 1 10); do
     start=$(date +%s%N)
@@ -70,7 +70,7 @@ open_connections() {
         | awk '$1 == "kata_pulse_http_connections" {print $2}'
 }
 drained() { [ "$(open_connections)" -le 2 ]; }
-wait_for "connections did not drain: $(open_connections) open" drained
+poll drained || fail "connections did not drain: $(open_connections) open"
 all_up >/dev/null || fail "a sandbox is not up after the flood"
 echo "rounds during the flood: $((rounds_after - rounds_before)); shim errors: 0; evicted: $evicted;" \
     "head timeouts: ${timed_out:-0}; peak RSS $((peak_rss / 1024)) MB"

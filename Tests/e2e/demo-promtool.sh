@@ -63,14 +63,13 @@ print(f"{len(seen)} series, label names unique per line, no duplicate series")
 PY
 
 # The same snapshot gzipped and plain: only the scrape counter may differ. A round can swap the
-# snapshot between two requests, so try a few times.
-same=no
-for _ in 1 2 3 4 5; do
+# snapshot between two requests, so try a few times (5: a second of polling).
+same_body() {
     curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -v '^kata_monitor_scrape_count ' >"$work/plain.prom"
     curl -fsS --compressed "http://127.0.0.1:$PORT/metrics" | grep -v '^kata_monitor_scrape_count ' >"$work/gz.prom"
-    if cmp -s "$work/plain.prom" "$work/gz.prom"; then same=yes; break; fi
-done
-[ "$same" = yes ] || fail "gzip body differs from plain body"
+    cmp -s "$work/plain.prom" "$work/gz.prom"
+}
+WAIT_SECONDS=1 wait_for "gzip body differs from plain body" same_body
 
 echo "== SIGTERM shuts down within a second"
 start=$(date +%s%N)

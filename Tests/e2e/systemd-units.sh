@@ -4,9 +4,10 @@
 # `systemd-analyze security --offline=true` rates the service's exposure at 2.0 or better.
 source "$(dirname "$0")/lib/common.bash"
 mkdir -p "$work/upper" "$work/work"
-cp "$bin" "$work/upper/"
+cp "$bin" "$work/upper/kata-pulse"  # whatever KATA_PULSE_BINARY's file is called
 out=$(unshare --mount bash -c "mount -t overlay overlay -o lowerdir=/usr/bin,upperdir=$work/upper,workdir=$work/work /usr/bin \
-    && systemd-analyze verify systemd/kata-pulse.socket systemd/kata-pulse.service" 2>&1)
+    && systemd-analyze verify systemd/kata-pulse.socket systemd/kata-pulse.service" 2>&1) ||
+    fail "systemd-analyze verify failed: $out"
 [ -z "$out" ] || { echo "FAIL: systemd-analyze verify:"; echo "$out"; exit 1; }
 echo "systemd-analyze verify: clean"
 

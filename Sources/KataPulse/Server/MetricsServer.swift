@@ -72,7 +72,9 @@ public struct MetricsServer: Service {
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
             channel.eventLoop.makeCompletedFuture {
-                guard limiter.admit(channel) else { throw ConnectionRefused() }
+                // A refused connection is closed, not failed: an initializer error would reach the server
+                // channel's pipeline and end the stream of accepted connections.
+                if !limiter.admit(channel) { channel.close(promise: nil) }
                 let tracker = ConnectionTracker(limiter: limiter, headTimeout: headTimeout)
                 let pipeline = channel.pipeline.syncOperations
                 try pipeline.addHandler(tracker.rawBytes)
@@ -226,9 +228,6 @@ private final class IdleConnectionCloser: ChannelInboundHandler {
         }
     }
 }
-
-/// A connection refused because every open one has a request in progress (the limiter counted it).
-struct ConnectionRefused: Error {}
 
 /// The server could not listen on one of its listeners.
 public struct ListenError: Error, Sendable, CustomStringConvertible {

@@ -7,8 +7,9 @@
 /// A sandbox root plus a 64-character id plus `shim-monitor.sock` easily exceeds the limit. Opening the
 /// socket's directory and naming it `/proc/self/fd/N/shim-monitor.sock` keeps the address short.
 public enum UnixSocketPath {
-    /// The longest path a socket address holds: `sockaddr_un` has 108 bytes with the terminating NUL.
-    public static let maxLength = 107
+    /// The longest path used as is: NIO's `SocketAddress(unixDomainSocketPath:)` takes at most 103 bytes (the
+    /// `sun_path` of the smallest platform), though Linux's `sockaddr_un` would hold 107.
+    public static let maxLength = 103
 
     /// Calls `body` with a path of at most ``maxLength`` bytes naming the same socket.
     public static func withShortPath<Result>(

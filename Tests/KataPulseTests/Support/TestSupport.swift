@@ -28,7 +28,7 @@ final class TemporaryDirectory: Sendable {
     }()
 
     init() {
-        // Short paths: unix socket paths are limited to 107 bytes.
+        // Short paths: unix socket paths are limited to 103 bytes.
         var template = Array("/tmp/kp-XXXXXX".utf8CString)
         path = String(cString: mkdtemp(&template)!)
         TemporaryDirectory.created.withLock { $0.append(path) }

@@ -23,7 +23,8 @@ e2e_cleanup() {
     rm -rf "$work"
 }
 trap e2e_cleanup EXIT
-export PYTHONPATH="$PWD/Tests/e2e/lib${PYTHONPATH:+:$PYTHONPATH}"
+# (No __pycache__ written into the source tree.)
+export PYTHONPATH="$PWD/Tests/e2e/lib${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1
 
 # poll COMMAND…: runs COMMAND (output discarded) until it succeeds, every 0.2 s for WAIT_SECONDS (30 unless
 # set: `WAIT_SECONDS=5 poll …`); returns 1 when the time is up. COMMAND's arguments are expanded once, at
@@ -37,7 +38,8 @@ poll() {
     done
 }
 # wait_for DESCRIPTION COMMAND…: polls COMMAND (as poll: 30 s unless WAIT_SECONDS), else fails with
-# DESCRIPTION.
+# DESCRIPTION. DESCRIPTION too is expanded at the call: for a message with the state at the time of the
+# failure (a log's tail), write `poll COMMAND… || fail "…$(tail -3 "$work/agent.err")"`.
 wait_for() {
     local what=$1
     shift
