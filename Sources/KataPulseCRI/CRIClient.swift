@@ -21,8 +21,11 @@ public struct CRIClient: PodMetadataSource {
         /// Longest wait between attempts to reconnect a lost connection.
         public var maxReconnectBackoff: Duration
 
+        /// The deadline a call gets unless configured otherwise.
+        public static let defaultTimeout: Duration = .seconds(2)
+
         public init(
-            socketPath: String, timeout: Duration = .seconds(2), maxResponseBytes: Int = 16 << 20,
+            socketPath: String, timeout: Duration = defaultTimeout, maxResponseBytes: Int = 16 << 20,
             maxReconnectBackoff: Duration = .seconds(5)
         ) {
             self.socketPath = socketPath

@@ -123,7 +123,8 @@ public final class ShimSimulator: Sendable {
         return (0..<max(count, faults.count)).map { index in
             let id =
                 index < configuration.ids.count ? configuration.ids[index] : sandboxID(index, seed: configuration.seed)
-            let flavor = configuration.flavors[index % configuration.flavors.count]
+            let flavors = configuration.flavors.isEmpty ? [ShimFlavor.go] : configuration.flavors
+            let flavor = flavors[index % flavors.count]
             return SimulatedSandbox(
                 id: id, flavor: flavor, fault: index < faults.count ? faults[index] : nil,
                 socketPath: ShimSocketLocator.socketPath(root: configuration.root, sandboxID: id),

@@ -53,7 +53,7 @@ enum AgentOptions {
         .list(
             "sandbox-root", environment: ["KATA_PULSE_SANDBOX_ROOTS"], "DIR",
             help: "A directory holding one directory per sandbox; repeatable, searched in order (env: ':'-separated).",
-            \.agent.discovery.roots, .sandboxRoots),
+            \.agent.discovery.roots, .absolutePath),
         .value(
             "shim-timeout-ms", environment: ["KATA_PULSE_SHIM_TIMEOUT_MS"], "MS",
             help: "Deadline of one shim request, from connecting to the last byte, in milliseconds.",
@@ -117,7 +117,8 @@ enum AgentOptions {
             \.agent.pushgateway.job, .text),
         .value(
             "pushgateway-instance", environment: ["KATA_PULSE_PUSHGATEWAY_INSTANCE"], "INSTANCE",
-            help: "The push's instance label.", \.agent.pushgateway.instance, .text, defaultText: "the host name"),
+            help: "The push's instance label (may be empty).", \.agent.pushgateway.instance, .anyText,
+            defaultText: "the host name"),
         .value(
             "pushgateway-timeout-ms", environment: ["KATA_PULSE_PUSHGATEWAY_TIMEOUT_MS"], "MS",
             help: "Deadline of one push, in milliseconds.", \.agent.pushgateway.timeout,
@@ -128,7 +129,7 @@ enum AgentOptions {
 extension Optional where Wrapped == CRIClient.Configuration {
     /// The CRI deadline; setting it while CRI is off changes nothing, and the default shows CRIClient's own.
     var timeoutOrDefault: Duration {
-        get { self?.timeout ?? CRIClient.Configuration(socketPath: "/").timeout }
+        get { self?.timeout ?? CRIClient.Configuration.defaultTimeout }
         set { self?.timeout = newValue }
     }
 }

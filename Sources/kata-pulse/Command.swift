@@ -13,25 +13,27 @@ enum Command {
 
     /// Parses the arguments after the program name; `environment` supplies the agent options' variables.
     static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError) -> Command {
+        // As kata-monitor: the version only as the first argument, never as another flag's value.
+        if let first = arguments.first, ["--version", "-version", "version"].contains(first) {
+            return .text(KataPulseVersion.string)
+        }
         var arguments = arguments[...]
         let name = arguments.first.flatMap { subcommands.contains($0) ? $0 : nil }
         if name != nil { arguments = arguments.dropFirst() }
-        if arguments.contains(where: { ["--version", "-version", "version"].contains($0) }) && name == nil {
-            return .text(KataPulseVersion.string)
-        }
-        if name == "help" || arguments.contains(where: { ["-h", "--help", "-help"].contains($0) }) {
-            return .text(HelpText.render(for: name == "help" ? arguments.first : name))
-        }
+        if name == "help" { return .text(HelpText.render(for: arguments.first)) }
         let rest = Array(arguments)
         switch name {
         case "simulate":
-            let table = OptionTable(SimulationOptions.table.options + [SimulationOptions.root])
+            let table = SimulationOptions.simulateTable
+            if table.asksForHelp(rest) { return .text(HelpText.render(for: name)) }
             let configuration = try table.resolve(rest, environment: [:], defaults: .init(root: ""))
             guard !configuration.root.isEmpty else { throw UsageError(description: "simulate needs --root DIR") }
             return .simulate(configuration)
         case "demo":
+            if DemoSettings.table.asksForHelp(rest) { return .text(HelpText.render(for: name)) }
             return .demo(try DemoSettings.table.resolve(rest, environment: environment, defaults: DemoSettings()))
         default:
+            if AgentOptions.table.asksForHelp(rest) { return .text(HelpText.render(for: nil)) }
             return .agent(try AgentOptions.table.resolve(rest, environment: environment, defaults: AgentSettings()))
         }
     }

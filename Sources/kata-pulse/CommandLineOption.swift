@@ -37,17 +37,22 @@ struct CommandLineOption<Settings>: Sendable {
             })
     }
 
-    /// A repeatable option: every occurrence is one item of the list; the variable holds items joined by `:`.
+    /// A repeatable option: every occurrence is one item of the list, parsed by `item`; the variable holds
+    /// items joined by `:` (``OptionTable`` splits it).
     static func list(
         _ long: String, environment: [String], _ valueName: String, help: String,
-        _ keyPath: WritableKeyPath<Settings, [String]> & Sendable, _ parser: ValueParser<[String]>
+        _ keyPath: WritableKeyPath<Settings, [String]> & Sendable, _ item: ValueParser<String>
     ) -> Self {
         Self(
             long: long, short: nil, goStyle: false, environment: environment, legacyEnvironment: [],
             valueName: valueName, help: help, repeatable: true,
-            defaultText: { parser.format($0[keyPath: keyPath]) },
+            defaultText: { $0[keyPath: keyPath].map(item.format).joined(separator: " and ") },
             apply: { (settings: inout Settings, values: [String]) throws(ValueError) in
-                settings[keyPath: keyPath] = try parser.parse(values.joined(separator: ":"))
+                let items = values.filter { !$0.isEmpty }
+                guard !items.isEmpty else { throw ValueError(expected: "at least one item") }
+                var parsed: [String] = []
+                for text in items { parsed.append(try item.parse(text)) }
+                settings[keyPath: keyPath] = parsed
             })
     }
 

@@ -30,7 +30,7 @@ func runDemo(_ settings: DemoSettings, environment: [String: String]) async thro
         guard let address = addresses.first else { return }
         let url: String =
             switch address {
-            case .tcp(let host, let port): "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+            case .tcp(let host, let port): "http://\(HostPort.spelled(host, port))/"
             case .unix(let path): "unix:\(path)"
             }
         print("KataPulse demo: \(sandboxes) simulated sandboxes under \(root)")

@@ -11,7 +11,7 @@ enum HelpText {
                 Serves simulated Kata shims under a sandbox root until killed (for trying and testing KataPulse).
 
                 Options:
-                \(OptionTable(SimulationOptions.table.options + [SimulationOptions.root]).help(defaults: .init(root: "")))
+                \(SimulationOptions.simulateTable.help(defaults: .init(root: "")))
                 """
         case "demo":
             return """

@@ -12,7 +12,7 @@ struct OptionTable<Settings>: Sendable {
     func resolve(_ arguments: [String], environment: [String: String], defaults: Settings) throws(UsageError)
         -> Settings
     {
-        let given = try scan(arguments)
+        let given = try scan(arguments).given
         var settings = defaults
         for (index, option) in options.enumerated() {
             if let occurrence = given[index] {
@@ -23,7 +23,9 @@ struct OptionTable<Settings>: Sendable {
             } else if let (name, text) = option.environment.lazy.compactMap({ name in
                 environment[name].flatMap { $0.isEmpty ? nil : (name, $0) }
             }).first {
-                try apply(option, [text], to: &settings, source: "--\(option.long) (from \(name))")
+                // A repeatable option's variable holds its items joined by ':'.
+                let values = option.repeatable ? text.split(separator: ":").map(String.init) : [text]
+                try apply(option, values, to: &settings, source: "--\(option.long) (from \(name))")
             } else {
                 for name in option.legacyEnvironment {
                     guard let text = environment[name], !text.isEmpty else { continue }
@@ -54,13 +56,26 @@ struct OptionTable<Settings>: Sendable {
         var values: [String]
     }
 
-    /// The values given for each option, by index; the last occurrence wins unless the option is repeatable.
-    private func scan(_ arguments: [String]) throws(UsageError) -> [Int: Occurrence] {
+    /// Whether `-h`, `-help` or `--help` stands among the arguments as a flag (not as another flag's value).
+    func asksForHelp(_ arguments: [String]) -> Bool {
+        (try? scan(arguments).help) ?? arguments.contains { Self.helpFlags.contains($0) }
+    }
+
+    static var helpFlags: Set<String> { ["-h", "-help", "--help"] }
+
+    /// The values given for each option, by index (the last occurrence wins unless the option is repeatable),
+    /// and whether help was asked for.
+    private func scan(_ arguments: [String]) throws(UsageError) -> (given: [Int: Occurrence], help: Bool) {
         var given: [Int: Occurrence] = [:]
+        var help = false
         var index = arguments.startIndex
         while index < arguments.endIndex {
             let argument = arguments[index]
             index += 1
+            if Self.helpFlags.contains(argument) {
+                help = true
+                continue
+            }
             guard argument.hasPrefix("-"), argument.count > 1 else {
                 throw UsageError(description: "unexpected argument '\(argument)'; see --help")
             }
@@ -88,7 +103,7 @@ struct OptionTable<Settings>: Sendable {
             let previous = option.repeatable ? given[position]?.values ?? [] : []
             given[position] = Occurrence(spelling: spelling, values: previous + [value])
         }
-        return given
+        return (given, help)
     }
 
     private func lookup(_ name: String, doubleDash: Bool) -> Int? {

@@ -15,7 +15,9 @@ func runAgent(_ settings: AgentSettings, environment: [String: String]) async th
     // shim fetch fail for want of a descriptor.
     let descriptors = DescriptorLimit.raiseSoftLimit()
     let budget = DescriptorLimit.connectionBudget(
-        limit: descriptors, reserved: DescriptorLimit.reserved(shimConcurrency: configuration.collection.concurrency),
+        limit: descriptors,
+        reserved: DescriptorLimit.reserved(
+            shimConcurrency: configuration.collection.concurrency, requestsInFlight: configuration.server.maxRequests),
         requested: configuration.server.maxConnections)
     if budget < configuration.server.maxConnections {
         logger.warning(

@@ -17,6 +17,9 @@ enum SimulationOptions {
         .value("seed", "SEED", help: "Seed for ids and values.", \.seed, .unsigned),
     ])
 
+    /// `simulate`'s options: the simulator's and the root to serve under.
+    static let simulateTable = OptionTable(table.options + [root])
+
     /// `simulate`'s own option, the root to serve under.
     static let root = CommandLineOption<ShimSimulator.Configuration>.value(
         "root", "DIR", help: "The sandbox root to create sandboxes under, e.g. /run/vc/sbs (required).", \.root,

@@ -101,6 +101,9 @@ extension ValueParser where Value == String {
     /// Any text that is not empty.
     static let text = Self.accepting("a non-empty value", { $0.isEmpty ? nil : $0 }, format: { $0 })
 
+    /// Any text, the empty one included.
+    static let anyText = Self.accepting("text", { $0 }, format: { $0 })
+
     static let absolutePath = Self.accepting(
         "an absolute path", { $0.hasPrefix("/") ? $0.droppingTrailingSlashes() : nil }, format: { $0 })
 
@@ -119,18 +122,6 @@ extension ValueParser where Value == Bool {
             default: nil
             }
         }, format: { $0 ? "true" : "false" })
-}
-
-extension ValueParser where Value == [String] {
-    /// Sandbox roots: absolute directories, at least one.
-    static let sandboxRoots = Self(
-        parse: { (text: String) throws(ValueError) -> [String] in
-            let paths = text.split(separator: ":").map(String.init)
-            guard !paths.isEmpty, paths.allSatisfy({ $0.hasPrefix("/") }) else {
-                throw ValueError(expected: "absolute directories")
-            }
-            return paths.map { $0.droppingTrailingSlashes() }
-        }, format: { $0.joined(separator: " and ") })
 }
 
 extension ValueParser where Value == ListenAddress {

@@ -10,10 +10,11 @@ import Testing
     import Glibc
 #endif
 
-/// A good and a bad value for one option, and how to tell the good one took effect.
+/// A good and a bad value for one option (nil where any text is a value), and how to tell the good one
+/// took effect.
 private struct OptionCase: Sendable {
     var good: String
-    var bad: String
+    var bad: String?
     var applied: @Sendable (AgentSettings) -> Bool
 }
 
@@ -54,7 +55,7 @@ private let cases: [String: OptionCase] = [
         $0.agent.pushgateway.url == PushgatewayURL(parsing: "http://gw:9091/p")
     },
     "pushgateway-job": .init(good: "kp", bad: "") { $0.agent.pushgateway.job == "kp" },
-    "pushgateway-instance": .init(good: "node-7", bad: "") { $0.agent.pushgateway.instance == "node-7" },
+    "pushgateway-instance": .init(good: "node-7", bad: nil) { $0.agent.pushgateway.instance == "node-7" },
     "pushgateway-timeout-ms": .init(good: "900", bad: "soon") { $0.agent.pushgateway.timeout == .milliseconds(900) },
 ]
 
@@ -95,19 +96,19 @@ private func usageError(_ arguments: [String], _ environment: [String: String] =
         #expect(test.applied(try resolve(["--\(long)=\(test.good)"])))
         #expect(test.applied(try resolve([], [option.environment[0]: test.good])))
         // A flag wins over the variable.
-        #expect(test.applied(try resolve(separate, [option.environment[0]: test.bad])))
+        #expect(test.applied(try resolve(separate, [option.environment[0]: test.bad ?? "x"])))
     }
 
     @Test(arguments: options.map(\.long))
     func badValuesNameTheFlagAndTheVariable(long: String) throws {
         let option = try #require(options.first { $0.long == long })
-        let test = try #require(cases[long])
-        let fromFlag = try #require(usageError(["--\(long)=\(test.bad)"]))
-        #expect(fromFlag.contains("--\(long)") && fromFlag.contains("'\(test.bad)'"), "\(fromFlag)")
+        guard let bad = try #require(cases[long]).bad else { return }
+        let fromFlag = try #require(usageError(["--\(long)=\(bad)"]))
+        #expect(fromFlag.contains("--\(long)") && fromFlag.contains("'\(bad)'"), "\(fromFlag)")
         // An empty variable counts as unset.
-        if !test.bad.isEmpty {
+        if !bad.isEmpty {
             let variable = option.environment[0]
-            let fromVariable = try #require(usageError([], [variable: test.bad]))
+            let fromVariable = try #require(usageError([], [variable: bad]))
             #expect(fromVariable.contains("--\(long) (from \(variable))"), "\(fromVariable)")
         }
     }
@@ -133,6 +134,9 @@ private func usageError(_ arguments: [String], _ environment: [String: String] =
     @Test func repeatedRootsAndTheirVariable() throws {
         #expect(try resolve(["--sandbox-root", "/a", "--sandbox-root=/b/"]).agent.discovery.roots == ["/a", "/b"])
         #expect(try resolve([], ["KATA_PULSE_SANDBOX_ROOTS": "/x:/y"]).agent.discovery.roots == ["/x", "/y"])
+        // A flag's value is one directory, colons and all; the variable's items are split at ':'.
+        #expect(try resolve(["--sandbox-root", "/run/a:b"]).agent.discovery.roots == ["/run/a:b"])
+        #expect(usageError([], ["KATA_PULSE_SANDBOX_ROOTS": "/x:y"])?.contains("'/x', 'y'") == true)
         #expect(try resolve(["-m", "5", "-l", ":9"]).agent.collection.interval == .seconds(5))
     }
 
@@ -212,6 +216,16 @@ private func usageError(_ arguments: [String], _ environment: [String: String] =
             throw TestFailure("no help")
         }
         for option in options { #expect(help.contains("--\(option.long)") && help.contains(option.environment[0])) }
+        // A value that reads like help or version is a value.
+        guard
+            case .agent(let valued) = try Command.parse(
+                ["--cadvisor-vm-container", "version", "--pushgateway-instance", "-h"], environment: [:])
+        else { throw TestFailure("a value was taken for help or version") }
+        #expect(valued.agent.collection.cadvisor.vmContainer == "version" && valued.agent.pushgateway.instance == "-h")
+        guard case .text(let runHelp) = try Command.parse(["run", "-m", "5", "-help"], environment: [:]),
+            case .text(let version) = try Command.parse(["-version"], environment: [:])
+        else { throw TestFailure("no help or version") }
+        #expect(runHelp.hasPrefix("kata-pulse ") && version == KataPulseVersion.string)
     }
 }
 
@@ -219,8 +233,8 @@ private func usageError(_ arguments: [String], _ environment: [String: String] =
 @Suite struct CommandLineProcessTests {
     @Test(arguments: options.map(\.long))
     func aBadValueExitsTwoNamingTheFlag(long: String) async throws {
-        let test = try #require(cases[long])
-        let process = try AgentProcess(["--\(long)=\(test.bad)"])
+        guard let bad = try #require(cases[long]).bad else { return }
+        let process = try AgentProcess(["--\(long)=\(bad)"])
         #expect(await process.exitStatus() == 2)
         #expect(process.stderr.contains("--\(long)"), "\(process.stderr)")
     }

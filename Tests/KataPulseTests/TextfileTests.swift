@@ -24,7 +24,7 @@ private func read(_ path: String) -> [UInt8]? {
 @Suite struct TextfileWriterTests {
     @Test func writesTheWholeFileAndLeavesNoTemporaries() throws {
         let tmp = TemporaryDirectory()
-        let writer = TextfileWriter(directory: tmp.path)
+        let writer = TextfileWriter(directory: tmp.path, name: "kata-pulse.prom")
         let body = Array("# TYPE a gauge\na 1\n".utf8)
         try writer.write(body)
         #expect(read(writer.path) == body)
@@ -38,7 +38,7 @@ private func read(_ path: String) -> [UInt8]? {
 
     @Test func missingDirectoryFailsAndCreatesNothing() throws {
         let tmp = TemporaryDirectory()
-        let writer = TextfileWriter(directory: "\(tmp.path)/absent")
+        let writer = TextfileWriter(directory: "\(tmp.path)/absent", name: "kata-pulse.prom")
         #expect {
             try writer.write([1, 2, 3])
         } throws: { error in
@@ -49,13 +49,13 @@ private func read(_ path: String) -> [UInt8]? {
 
     @Test func unwritableLocationFailsAndKeepsNothingHalfWritten() throws {
         // /proc refuses new files even to root: the closest to a read-only directory without a mount.
-        let writer = TextfileWriter(directory: "/proc/self")
+        let writer = TextfileWriter(directory: "/proc/self", name: "kata-pulse.prom")
         #expect(throws: TextfileError.self) { try writer.write([1]) }
     }
 
     @Test func aCrashBetweenWriteAndRenameLeavesTheOldFileWhole() throws {
         let tmp = TemporaryDirectory()
-        let writer = TextfileWriter(directory: tmp.path)
+        let writer = TextfileWriter(directory: tmp.path, name: "kata-pulse.prom")
         let old = Array("# TYPE a gauge\na 1\n".utf8)
         try writer.write(old)
         // What a writer killed before its rename leaves: a partial temporary file beside the old one.
@@ -71,7 +71,7 @@ private func read(_ path: String) -> [UInt8]? {
 
     @Test func concurrentRoundsNeverExposeAPartialFile() async throws {
         let tmp = TemporaryDirectory()
-        let writer = TextfileWriter(directory: tmp.path)
+        let writer = TextfileWriter(directory: tmp.path, name: "kata-pulse.prom")
         let bodies = (0..<6).map { index in
             Array(("# TYPE a gauge\n" + String(repeating: "a{i=\"\(index)\"} \(index)\n", count: 2_000)).utf8)
         }

@@ -40,8 +40,7 @@ public struct Agent: Sendable {
         let rounds = AsyncStream.makeStream(of: RoundSummary.self, bufferingPolicy: .bufferingNewest(1))
         let snapshots = AsyncStream.makeStream(of: Snapshot.self, bufferingPolicy: .bufferingNewest(1))
         let listening = AsyncStream.makeStream(of: [ListenAddress].self, bufferingPolicy: .bufferingNewest(1))
-        let limiter = ConnectionLimiter(
-            maxConnections: configuration.server.maxConnections, maxRequests: configuration.server.maxRequests)
+        let limiter = ConnectionLimiter(configuration: configuration.server)
         let ownSources: [any OwnMetricsSource] =
             [limiter] + (exports.isEmpty ? [] : [exportHealth]) + [criHealth].compactMap { $0 }
         let collector = Collector(

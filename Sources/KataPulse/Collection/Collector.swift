@@ -9,7 +9,6 @@ import ServiceLifecycle
 /// deadline and nothing more. Discovery changes apply at once: a removed sandbox leaves the snapshot
 /// immediately, a new one is collected shortly after it appears rather than at the next round.
 public actor Collector: Service {
-    /// How collection is set up.
     /// When and how sandboxes are collected.
     public struct Configuration: Sendable {
         /// Time between collection rounds.
@@ -46,7 +45,7 @@ public actor Collector: Service {
     private var metadata: [String: PodMetadata] = [:]
     private var statistics = CollectionStatistics()
 
-    public init(
+    init(
         configuration: Configuration, changes: AsyncStream<DiscoveryChange>, client: ShimClient,
         locator: ShimSocketLocator, store: SnapshotStore, builder: SnapshotBuilder = SnapshotBuilder(), logger: Logger,
         progress: CollectionProgress = CollectionProgress(), metadata: AsyncStream<[String: PodMetadata]>? = nil,

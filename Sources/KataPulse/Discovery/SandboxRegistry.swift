@@ -21,14 +21,13 @@ public struct DiscoveryChange: Sendable, Equatable {
 /// an event could have missed (queue overflow, a root replaced). The same id under two roots is one sandbox,
 /// present until it is gone from all of them. Names that are not valid sandbox ids are ignored and logged once.
 public actor SandboxRegistry: Service {
-    /// How discovery is set up.
     /// Where sandboxes are looked for, and how often everything is looked at again.
     public struct Configuration: Sendable {
         /// The Go runtime's and runtime-rs's sandbox roots.
         public static let defaultRoots = ["/run/vc/sbs", "/run/kata"]
 
         /// Directories holding one directory per sandbox, searched in order.
-        public var roots = defaultRoots
+        public var roots: [String]
         /// Time between full rescans (inotify reports changes in between).
         public var rescanInterval: Duration = .seconds(30)
         /// Time between looks for a root that does not exist yet.

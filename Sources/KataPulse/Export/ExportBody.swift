@@ -1,7 +1,7 @@
 /// What an export receives: the snapshot's collection families and the selected series, without the families
-/// that describe HTTP scrapes of `/metrics` (`kata_monitor_scrape_count`, `…_failed_count`).
-public enum ExportBody {
-    public static func render(_ snapshot: Snapshot, exposition: ExpositionSet) -> [UInt8] {
+/// that describe the HTTP API (`kata_monitor_scrape_count`, `…_failed_count`, `kata_pulse_http_*`).
+enum ExportBody {
+    static func render(_ snapshot: Snapshot, exposition: ExpositionSet) -> [UInt8] {
         var body = ExpositionRenderer.render([OwnMetrics.runningShimCount.family(Double(snapshot.runningShimCount))])
         let bytes = snapshot.bodyBuffer.readableBytesView
         let start = snapshot.bodyBuffer.readerIndex
@@ -12,6 +12,7 @@ public enum ExportBody {
     }
 
     static func includes(_ family: String, _ exposition: ExpositionSet) -> Bool {
+        if family.hasPrefix("kata_pulse_http_") { return false }
         if family.hasPrefix("kata_monitor_") || family.hasPrefix("kata_pulse_") { return true }
         return family.hasPrefix("container_") ? exposition.contains(.cadvisor) : exposition.contains(.kata)
     }

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Outcomes of the configured exports, published among the agent's own metrics under each export's names.
-public final class ExportHealth: OwnMetricsSource {
+final class ExportHealth: OwnMetricsSource {
     private struct Outcomes {
         var deliveries = 0
         var failures = 0
@@ -11,7 +11,7 @@ public final class ExportHealth: OwnMetricsSource {
     private let descriptors: [ExportDescriptor]
     private let outcomes: Mutex<[Outcomes]>
 
-    public init(_ descriptors: [ExportDescriptor]) {
+    init(_ descriptors: [ExportDescriptor]) {
         self.descriptors = descriptors
         self.outcomes = Mutex(Array(repeating: Outcomes(), count: descriptors.count))
     }
@@ -27,7 +27,7 @@ public final class ExportHealth: OwnMetricsSource {
         outcomes.withLock { $0[export].failures += 1 }
     }
 
-    public var families: [MetricFamily] {
+    var families: [MetricFamily] {
         let outcomes = outcomes.withLock { $0 }
         return zip(descriptors, outcomes).flatMap { descriptor, outcome in
             [

@@ -3,7 +3,7 @@ import NIOPosix
 
 /// A destination for every collection round's snapshot: the node_exporter textfile, a Pushgateway, and the
 /// like. ``SnapshotExports`` drives each one: it renders the body, counts outcomes and logs failures.
-public protocol SnapshotExport: Sendable {
+protocol SnapshotExport: Sendable {
     /// How the export is named in its own metrics and in logs.
     var descriptor: ExportDescriptor { get }
     /// The series it takes; a body several exports share is rendered once per round.
@@ -17,32 +17,32 @@ public protocol SnapshotExport: Sendable {
 }
 
 extension SnapshotExport {
-    public func prepare(pool: NIOThreadPool, logger: Logger) async {}
-    public func finish(pool: NIOThreadPool) async {}
+    func prepare(pool: NIOThreadPool, logger: Logger) async {}
+    func finish(pool: NIOThreadPool) async {}
 }
 
 /// Names an export: its three own metric families and its log lines.
-public struct ExportDescriptor: Sendable {
+struct ExportDescriptor: Sendable {
     /// Counts deliveries that succeeded.
-    public var deliveries: OwnMetric
+    var deliveries: OwnMetric
     /// Counts deliveries that failed.
-    public var failures: OwnMetric
+    var failures: OwnMetric
     /// Unix time of the last successful delivery (absent before the first).
-    public var lastDelivery: OwnMetric
+    var lastDelivery: OwnMetric
     /// Logged at the first failure of each cause.
-    public var failureMessage: String
+    var failureMessage: String
     /// Logged when a delivery succeeds after failures.
-    public var recoveryMessage: String
+    var recoveryMessage: String
     /// Where the export delivers to, as log metadata (`path`, `url`).
-    public var destination: (key: String, value: String)
+    var destination: (key: String, value: String)
 }
 
 /// Why a delivery failed; `cause` is stable across repeats of the same failure, so it is logged once.
-public struct ExportFailure: Error, Sendable, CustomStringConvertible {
-    public var cause: String
-    public var description: String
+struct ExportFailure: Error, Sendable, CustomStringConvertible {
+    var cause: String
+    var description: String
 
-    public init(cause: String, description: String) {
+    init(cause: String, description: String) {
         self.cause = cause
         self.description = description
     }

@@ -8,20 +8,20 @@ import ServiceLifecycle
 /// work, so a slow disk or a hung Pushgateway skips rounds of that export alone and never delays collection
 /// or the others. A body several exports share is rendered once per round. Outcomes are counted in
 /// ``ExportHealth``; a failure is logged once per cause, and the recovery once.
-public struct SnapshotExports: Service {
+struct SnapshotExports: Service {
     let exports: [any SnapshotExport]
     let snapshots: AsyncStream<Snapshot>
     let health: ExportHealth
     let logger: Logger
 
-    public init(exports: [any SnapshotExport], snapshots: AsyncStream<Snapshot>, health: ExportHealth, logger: Logger) {
+    init(exports: [any SnapshotExport], snapshots: AsyncStream<Snapshot>, health: ExportHealth, logger: Logger) {
         self.exports = exports
         self.snapshots = snapshots
         self.health = health
         self.logger = logger
     }
 
-    public func run() async throws {
+    func run() async throws {
         let streams = exports.map { _ in
             AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(1))
         }

@@ -18,15 +18,15 @@ public final class PushgatewayExport: SnapshotExport {
         public init() {}
     }
 
-    public let target: PushgatewayTarget
-    public let exposition: ExpositionSet
+    let target: PushgatewayTarget
+    let exposition: ExpositionSet
     let timeout: Duration
     let group: any EventLoopGroup
     /// The resolved address; resolved again after a failed push.
     private let address = Mutex<SocketAddress?>(nil)
 
     /// The export `configuration` asks for, or nil when it is off; `served` is what `/metrics` publishes.
-    public init?(configuration: Configuration, served: ExpositionSet, group: any EventLoopGroup) {
+    init?(configuration: Configuration, served: ExpositionSet, group: any EventLoopGroup) {
         guard let url = configuration.url else { return nil }
         self.target = PushgatewayTarget(url: url, job: configuration.job, instance: configuration.instance)
         self.exposition = served
@@ -34,7 +34,7 @@ public final class PushgatewayExport: SnapshotExport {
         self.group = group
     }
 
-    public var descriptor: ExportDescriptor {
+    var descriptor: ExportDescriptor {
         ExportDescriptor(
             deliveries: .counter("kata_pulse_pushgateway_pushes_total", "Snapshots pushed to the Pushgateway."),
             failures: .counter("kata_pulse_pushgateway_push_failures_total", "Pushes to the Pushgateway that failed."),
@@ -44,7 +44,7 @@ public final class PushgatewayExport: SnapshotExport {
             destination: ("url", target.description))
     }
 
-    public func deliver(_ body: [UInt8], pool: NIOThreadPool) async throws(ExportFailure) {
+    func deliver(_ body: [UInt8], pool: NIOThreadPool) async throws(ExportFailure) {
         do {
             let response = try await HTTPExchange.fetch(
                 try await resolve(pool), path: target.path, host: "\(target.host):\(target.port)",

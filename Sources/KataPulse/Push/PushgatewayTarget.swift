@@ -39,7 +39,7 @@ public struct PushgatewayURL: Sendable, Equatable, CustomStringConvertible {
         self.basePath = path
     }
 
-    public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(basePath)" }
+    public var description: String { "http://\(HostPort.spelled(host, port))\(basePath)" }
 }
 
 /// Where snapshots are pushed: a Pushgateway plus the grouping key (`job`, `instance`).
@@ -56,7 +56,7 @@ public struct PushgatewayTarget: Sendable, Equatable {
         "\(url.basePath)/metrics/\(Self.segment("job", job))/\(Self.segment("instance", instance))"
     }
 
-    public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path)" }
+    public var description: String { "http://\(HostPort.spelled(host, port))\(path)" }
 
     /// `name/value`, or `name@base64/…` (URL-safe base64) when the value is empty or holds a `/`.
     static func segment(_ name: String, _ value: String) -> String {

@@ -1,12 +1,13 @@
 import NIOCore
 import Synchronization
 
-/// Bounds what API clients can hold: open connections and requests answered at once.
+/// Bounds what API clients can hold: open connections and requests answered at once. Its families are read
+/// with each round's snapshot, as the other own metrics are (so they are as old as the last round).
 ///
 /// Past the connection cap, the connection idle longest (no request in progress: a keep-alive idler or a head
 /// that never completed) is closed to make room, so a real scraper always gets in and a flood of idle
 /// connections never takes the descriptors collection needs. Counts what it closes and refuses.
-public final class ConnectionLimiter: OwnMetricsSource {
+final class ConnectionLimiter: OwnMetricsSource {
     /// Why the server closed or refused a connection.
     enum Closure: String, CaseIterable {
         /// Closed to make room for a new connection (the longest idle one).
@@ -44,9 +45,9 @@ public final class ConnectionLimiter: OwnMetricsSource {
         "kata_pulse_http_requests_rejected_total",
         "Requests answered 503 because as many requests as allowed were being answered.")
 
-    public init(maxConnections: Int, maxRequests: Int) {
-        self.maxConnections = max(1, maxConnections)
-        self.maxRequests = max(1, maxRequests)
+    init(configuration: MetricsServer.Configuration) {
+        self.maxConnections = max(1, configuration.maxConnections)
+        self.maxRequests = max(1, configuration.maxRequests)
     }
 
     /// Registers a new connection, closing the longest idle one first when at the cap; false when every open
@@ -71,6 +72,8 @@ public final class ConnectionLimiter: OwnMetricsSource {
             return true
         }
         victim?.close(promise: nil)
+        // However the connection ends (even before its pipeline is complete), its entry goes.
+        if admitted { channel.closeFuture.whenComplete { _ in self.closed(channel) } }
         return admitted
     }
 

@@ -47,7 +47,6 @@ final class ConnectionTracker {
     fileprivate func closed(_ context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
-        limiter.closed(context.channel)
     }
 
     /// Before the decoder: starts the head deadline at the accept and at the first byte of each request.

@@ -29,7 +29,7 @@ public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .tcp(let host, let port): HostPort.spelled(host, port)
         case .unix(let path): "unix:\(path)"
         }
     }

@@ -49,7 +49,7 @@ public struct MetricsServer: Service {
     /// Called once every listener is bound, with the addresses actually bound (the port when 0 was asked).
     let onListening: @Sendable ([ListenAddress]) -> Void
 
-    public init(
+    init(
         configuration: Configuration, router: Router, limiter: ConnectionLimiter, group: any EventLoopGroup,
         logger: Logger, onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
     ) {

@@ -12,7 +12,7 @@ public struct Router: Sendable {
     /// Decides `/healthz`: 503 while collection is wedged; nil answers 200 whenever the server answers.
     let liveness: LivenessCheck?
 
-    public init(
+    init(
         store: SnapshotStore, counters: ScrapeCounters, client: ShimClient, locator: ShimSocketLocator,
         criHealth: CRIHealth? = nil, liveness: LivenessCheck? = nil
     ) {

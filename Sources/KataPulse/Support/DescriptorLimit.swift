@@ -19,10 +19,11 @@ public enum DescriptorLimit {
         return Int(clamping: limit.rlim_cur)
     }
 
-    /// Descriptors kept for everything but API connections: two per concurrent shim fetch (its socket and,
-    /// for a long path, its directory), and a margin for CRI, inotify, event loops, listeners, logs and files.
-    public static func reserved(shimConcurrency: Int) -> Int {
-        2 * max(1, shimConcurrency) + 64
+    /// Descriptors kept for everything but API connections: two per concurrent shim fetch and per request in
+    /// flight (`/agent-url` asks a shim: its socket and, for a long path, its directory), and a margin for
+    /// CRI, inotify, event loops, listeners, logs and files.
+    public static func reserved(shimConcurrency: Int, requestsInFlight: Int) -> Int {
+        2 * (max(1, shimConcurrency) + max(1, requestsInFlight)) + 64
     }
 
     /// The most API connections that leave `reserved` of `limit` descriptors free, and at most `requested`.

@@ -18,7 +18,7 @@ public struct LivenessCheck: Sendable {
     let progress: CollectionProgress
     let group: any EventLoopGroup
 
-    public init(configuration: Configuration, progress: CollectionProgress, group: any EventLoopGroup) {
+    init(configuration: Configuration, progress: CollectionProgress, group: any EventLoopGroup) {
         self.configuration = configuration
         self.progress = progress
         self.group = group

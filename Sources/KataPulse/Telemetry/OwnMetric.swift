@@ -1,33 +1,33 @@
 /// One of the agent's own metric families, declared once: its name, type and HELP.
-public struct OwnMetric: Sendable, Equatable {
-    public let name: String
-    public let type: MetricType
-    public let help: String
+struct OwnMetric: Sendable, Equatable {
+    let name: String
+    let type: MetricType
+    let help: String
 
-    public static func counter(_ name: String, _ help: String) -> OwnMetric {
+    static func counter(_ name: String, _ help: String) -> OwnMetric {
         OwnMetric(name: name, type: .counter, help: help)
     }
 
-    public static func gauge(_ name: String, _ help: String) -> OwnMetric {
+    static func gauge(_ name: String, _ help: String) -> OwnMetric {
         OwnMetric(name: name, type: .gauge, help: help)
     }
 
-    public static func histogram(_ name: String, _ help: String) -> OwnMetric {
+    static func histogram(_ name: String, _ help: String) -> OwnMetric {
         OwnMetric(name: name, type: .histogram, help: help)
     }
 
     /// The family with these samples.
-    public func family(_ samples: [Sample]) -> MetricFamily {
+    func family(_ samples: [Sample]) -> MetricFamily {
         MetricFamily(name: name, help: help, type: type, samples: samples)
     }
 
     /// The family with one sample.
-    public func family(_ value: Double, labels: [Label] = []) -> MetricFamily {
+    func family(_ value: Double, labels: [Label] = []) -> MetricFamily {
         family([sample(value, labels: labels)])
     }
 
     /// A sample of this family (not for histograms: see ``histogramSamples(_:labels:)``).
-    public func sample(_ value: Double, labels: [Label] = []) -> Sample {
+    func sample(_ value: Double, labels: [Label] = []) -> Sample {
         Sample(name: name, labels: labels, value: value)
     }
 

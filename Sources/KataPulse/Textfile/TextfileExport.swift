@@ -18,19 +18,19 @@ public struct TextfileExport: SnapshotExport {
         public init() {}
     }
 
-    public let writer: TextfileWriter
-    public let exposition: ExpositionSet
+    let writer: TextfileWriter
+    let exposition: ExpositionSet
     let removeOnExit: Bool
 
     /// The export `configuration` asks for, or nil when it is off; `served` is what `/metrics` publishes.
-    public init?(configuration: Configuration, served: ExpositionSet) {
+    init?(configuration: Configuration, served: ExpositionSet) {
         guard let directory = configuration.directory else { return nil }
         self.writer = TextfileWriter(directory: directory, name: configuration.name)
         self.exposition = configuration.exposition ?? served
         self.removeOnExit = configuration.removeOnExit
     }
 
-    public var descriptor: ExportDescriptor {
+    var descriptor: ExportDescriptor {
         ExportDescriptor(
             deliveries: .counter("kata_pulse_textfile_writes_total", "Textfile snapshots written."),
             failures: .counter(
@@ -42,12 +42,12 @@ public struct TextfileExport: SnapshotExport {
             recoveryMessage: "textfile written again", destination: ("path", writer.path))
     }
 
-    public func prepare(pool: NIOThreadPool, logger: Logger) async {
+    func prepare(pool: NIOThreadPool, logger: Logger) async {
         let stale = writer.removeStaleTemporaries()
         if stale > 0 { logger.info("removed stale temporary textfiles", metadata: ["count": "\(stale)"]) }
     }
 
-    public func deliver(_ body: [UInt8], pool: NIOThreadPool) async throws(ExportFailure) {
+    func deliver(_ body: [UInt8], pool: NIOThreadPool) async throws(ExportFailure) {
         let writer = self.writer
         do {
             try await pool.runIfActive { try writer.write(body) }
@@ -58,7 +58,7 @@ public struct TextfileExport: SnapshotExport {
         }
     }
 
-    public func finish(pool: NIOThreadPool) async {
+    func finish(pool: NIOThreadPool) async {
         if removeOnExit { writer.remove() }
     }
 }

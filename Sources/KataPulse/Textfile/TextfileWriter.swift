@@ -22,7 +22,7 @@ public struct TextfileWriter: Sendable {
     public let directory: String
     public let name: String
 
-    public init(directory: String, name: String = "kata-pulse.prom") {
+    public init(directory: String, name: String) {
         self.directory = directory.droppingTrailingSlashes()
         self.name = name
     }
