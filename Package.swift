@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         // No default traits: BinaryDelimitedStreams imports all of Foundation, and with it 30 MB of ICU data.
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
+        // TLS for the HTTP API (--web.config.file), in KataPulseTLS only.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // libsystemd: sd_notify, sd_listen_fds_with_names, sd_is_socket, sd_watchdog_enabled, sd_journal_sendv.
@@ -31,6 +33,18 @@ let package = Package(
         .systemLibrary(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
+        ),
+        // libyaml: the web configuration file (YAML, as exporter-toolkit's).
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // libcrypt (libxcrypt): bcrypt, for the web configuration's basic_auth_users.
+        .systemLibrary(
+            name: "CCrypt",
+            pkgConfig: "libcrypt",
+            providers: [.apt(["libcrypt-dev"])]
         ),
         // glibc's malloc_trim: returns a round's freed memory to the kernel.
         .systemLibrary(name: "CMalloc"),
@@ -49,6 +63,8 @@ let package = Package(
                 "CSystemd",
                 "CZlib",
                 "CMalloc",
+                "CYAML",
+                "CCrypt",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -68,6 +84,16 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             ]
         ),
+        // TLS for the HTTP API: a target of its own so that the core library (and the benchmarks and fuzzers)
+        // build without BoringSSL.
+        .target(
+            name: "KataPulseTLS",
+            dependencies: [
+                "KataPulse",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // Simulated Kata shims (a Kata VM cannot run on a build machine): for `demo`, `simulate`, the tests and
         // the benchmarks; the agent's library does not depend on it.
         .target(
@@ -84,6 +110,7 @@ let package = Package(
             dependencies: [
                 "KataPulse",
                 "KataPulseCRI",
+                "KataPulseTLS",
                 "KataPulseSimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -96,6 +123,7 @@ let package = Package(
             dependencies: [
                 "KataPulse",
                 "KataPulseCRI",
+                "KataPulseTLS",
                 "KataPulseSimulator",
                 "kata-pulse",
                 "CRIRuntimeV1",
@@ -104,6 +132,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

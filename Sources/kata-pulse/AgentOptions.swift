@@ -9,6 +9,12 @@ enum AgentOptions {
             help: "Address to serve on: host:port, [v6]:port, :port (all interfaces) or unix:/path.",
             \.agent.server.listenAddress, .listenAddress),
         .value(
+            "web.config.file", environment: ["KATA_PULSE_WEB_CONFIG_FILE"], "FILE",
+            help:
+                "exporter-toolkit web configuration (YAML: tls_server_config, basic_auth_users, "
+                + "http_server_config.headers), re-read when it or a file it names changes.",
+            \.agent.web.file, ValueParser.text.optional, defaultText: "off"),
+        .value(
             "web.max-connections", environment: ["KATA_PULSE_WEB_MAX_CONNECTIONS"], "COUNT",
             help:
                 "Most open API connections; past it the connection idle longest is closed to make room (capped so "

@@ -1,5 +1,6 @@
 import KataPulse
 import KataPulseSimulator
+import KataPulseTLS
 import NIOPosix
 
 #if canImport(Glibc)
@@ -19,6 +20,8 @@ func runDemo(_ settings: DemoSettings, environment: [String: String]) async thro
     var simulation = settings.simulation
     simulation.root = root
     let logger = makeLogger(settings.agent.logging, environment: environment)
+    let access = try WebAccess(configuration: configuration.web, tlsProvider: NIOSSLServerProvider())
+    let scheme = access.servesTLS ? "https" : "http"
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     // The simulated shims get loops of their own, as real shims are processes of their own.
     let shimGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -26,11 +29,11 @@ func runDemo(_ settings: DemoSettings, environment: [String: String]) async thro
     // Shims first, so the agent's first look finds every socket in place.
     try await simulator.start()
     let sandboxes = simulation.sandboxes
-    let agent = Agent(configuration: configuration, group: group, logger: logger) { addresses in
+    let agent = Agent(configuration: configuration, group: group, logger: logger, access: access) { addresses in
         guard let address = addresses.first else { return }
         let url: String =
             switch address {
-            case .tcp(let host, let port): "http://\(HostPort.spelled(host, port))/"
+            case .tcp(let host, let port): "\(scheme)://\(HostPort.spelled(host, port))/"
             case .unix(let path): "unix:\(path)"
             }
         print("KataPulse demo: \(sandboxes) simulated sandboxes under \(root)")

@@ -1,5 +1,6 @@
 import KataPulse
 import KataPulseCRI
+import KataPulseTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -40,10 +41,12 @@ func runAgent(_ settings: AgentSettings, environment: [String: String]) async th
             "runtime_endpoint": "\(settings.cri?.socketPath ?? "none")", "log_format": "\(settings.logging.format)",
             "exposition": "\(configuration.collection.exposition)",
         ])
+    // A web configuration that cannot be used stops the agent here, before it listens.
+    let access = try WebAccess(configuration: configuration.web, tlsProvider: NIOSSLServerProvider())
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let agent = Agent(
         configuration: configuration, group: group, logger: logger,
-        metadataSource: try settings.cri.map { try CRIClient(configuration: $0, group: group) })
+        metadataSource: try settings.cri.map { try CRIClient(configuration: $0, group: group) }, access: access)
     let result = await Result(catching: { try await agent.run(logger: logger) })
     try? await group.shutdownGracefully()
     try result.get()

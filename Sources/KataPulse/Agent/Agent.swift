@@ -5,7 +5,8 @@ import ServiceLifecycle
 /// The agent's services wired together: discovery → collection → snapshot → HTTP and exports.
 ///
 /// Pod metadata comes from `metadataSource` (the executable passes a `KataPulseCRI.CRIClient`), so this
-/// library does not depend on the gRPC stack.
+/// library does not depend on the gRPC stack; the web configuration comes loaded (``WebAccess``, with
+/// `KataPulseTLS`'s provider), so that a bad file stops the executable before anything starts.
 public struct Agent: Sendable {
     /// The services in start order; shut down in reverse (systemd's first, so STOPPING=1 goes out at once).
     private let services: [any Service]
@@ -16,7 +17,7 @@ public struct Agent: Sendable {
 
     public init(
         configuration: AgentConfiguration, group: any EventLoopGroup, logger: Logger,
-        metadataSource: (any PodMetadataSource)? = nil,
+        metadataSource: (any PodMetadataSource)? = nil, access: WebAccess? = nil,
         onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
     ) {
         let store = SnapshotStore(.empty(now: UnixTime.now()))
@@ -41,8 +42,10 @@ public struct Agent: Sendable {
         let snapshots = AsyncStream.makeStream(of: Snapshot.self, bufferingPolicy: .bufferingNewest(1))
         let listening = AsyncStream.makeStream(of: [ListenAddress].self, bufferingPolicy: .bufferingNewest(1))
         let limiter = ConnectionLimiter(configuration: configuration.server)
+        let access = access ?? .unrestricted()
         let ownSources: [any OwnMetricsSource] =
-            [limiter] + (exports.isEmpty ? [] : [exportHealth]) + [criHealth].compactMap { $0 }
+            [limiter] + (access.configuration.file == nil ? [] : [access]) + (exports.isEmpty ? [] : [exportHealth])
+            + [criHealth].compactMap { $0 }
         let collector = Collector(
             configuration: configuration.collection, changes: registry.changes, client: client, locator: locator,
             store: store, builder: SnapshotBuilder(sources: ownSources), logger: logger, progress: progress,
@@ -55,7 +58,8 @@ public struct Agent: Sendable {
             store: store, counters: ScrapeCounters(), client: client, locator: locator, criHealth: criHealth,
             liveness: LivenessCheck(configuration: configuration.liveness, progress: progress, group: group))
         let server = MetricsServer(
-            configuration: configuration.server, router: router, limiter: limiter, group: group, logger: logger,
+            configuration: configuration.server, router: router, limiter: limiter, access: access, group: group,
+            logger: logger,
             onListening: { addresses in
                 listening.continuation.yield(addresses)
                 onListening(addresses)
@@ -67,7 +71,10 @@ public struct Agent: Sendable {
             exports.isEmpty
             ? []
             : [SnapshotExports(exports: exports, snapshots: snapshots.stream, health: exportHealth, logger: logger)]
-        self.services = [registry] + [resolver].compactMap { $0 } + [collector, server] + exporting + systemd
+        let watcher: [any Service] =
+            access.configuration.file == nil ? [] : [WebConfigWatcher(access: access, logger: logger)]
+        self.services =
+            [registry] + [resolver].compactMap { $0 } + [collector, server] + watcher + exporting + systemd
         self.store = store
         self.criHealth = criHealth
         self.limiter = limiter

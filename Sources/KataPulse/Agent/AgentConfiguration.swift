@@ -9,6 +9,9 @@ public struct AgentConfiguration: Sendable {
     public var collection = Collector.Configuration()
     /// The HTTP API's listeners and request limits.
     public var server = MetricsServer.Configuration()
+    /// The web configuration file (TLS, basic authentication, headers); the executable loads it into the
+    /// ``WebAccess`` it passes to ``Agent``.
+    public var web = WebAccess.Configuration()
     /// When `/healthz` reports the agent wedged.
     public var liveness = LivenessCheck.Configuration()
     /// How often the CRI runtime is asked for pod metadata (when a metadata source is given).

@@ -6,7 +6,8 @@ import ServiceLifecycle
 
 /// The HTTP/1.1 server of the API: keep-alive, GET and HEAD, and limits that keep a hostile client from
 /// blinding scrapers or starving collection: open connections, the time to send a request head, its size,
-/// requests answered at once, and an idle timeout.
+/// requests answered at once, and an idle timeout. TLS, basic authentication and extra headers come from the
+/// web configuration in force (``WebAccess``), read anew for each connection and request.
 public struct MetricsServer: Service {
     /// Where and how the API is served.
     public struct Configuration: Sendable {
@@ -44,18 +45,20 @@ public struct MetricsServer: Service {
     let configuration: Configuration
     let router: Router
     let limiter: ConnectionLimiter
+    let access: WebAccess
     let group: any EventLoopGroup
     let logger: Logger
     /// Called once every listener is bound, with the addresses actually bound (the port when 0 was asked).
     let onListening: @Sendable ([ListenAddress]) -> Void
 
     init(
-        configuration: Configuration, router: Router, limiter: ConnectionLimiter, group: any EventLoopGroup,
-        logger: Logger, onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
+        configuration: Configuration, router: Router, limiter: ConnectionLimiter, access: WebAccess,
+        group: any EventLoopGroup, logger: Logger, onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.router = router
         self.limiter = limiter
+        self.access = access
         self.group = group
         self.logger = logger
         self.onListening = onListening
@@ -65,6 +68,7 @@ public struct MetricsServer: Service {
         let idleTimeout = TimeAmount(configuration.idleTimeout)
         let headTimeout = TimeAmount(configuration.readHeaderTimeout)
         let limiter = limiter
+        let access = access
         let bootstrap = ServerBootstrap(group: group)
             // A burst of connections waits in the kernel's accept queue instead of having its SYNs dropped.
             .serverChannelOption(.backlog, value: 1024)
@@ -77,7 +81,9 @@ public struct MetricsServer: Service {
                 if !limiter.admit(channel) { channel.close(promise: nil) }
                 let tracker = ConnectionTracker(limiter: limiter, headTimeout: headTimeout)
                 let pipeline = channel.pipeline.syncOperations
+                // Before TLS, so that the head deadline also bounds a handshake that never completes.
                 try pipeline.addHandler(tracker.rawBytes)
+                try access.policy.security?.secure(pipeline)
                 try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
                 try pipeline.addHandler(tracker.requests)
                 try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
@@ -97,7 +103,8 @@ public struct MetricsServer: Service {
             for server in servers { try? await server.channel.close() }
             throw error
         }
-        for address in bound { logger.info("serving HTTP", metadata: ["address": "\(address)"]) }
+        let scheme = access.policy.security == nil ? "HTTP" : "HTTPS"
+        for address in bound { logger.info("serving \(scheme)", metadata: ["address": "\(address)"]) }
         onListening(bound)
         try await withThrowingDiscardingTaskGroup { group in
             for server in servers { group.addTask { try await serve(server) } }
@@ -180,21 +187,27 @@ public struct MetricsServer: Service {
         let headSize =
             head.uri.utf8.count + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         var keepAlive = head.isKeepAlive
-        let response: HTTPResponse
-        // The slot is held until the response is written: writing a large body is part of answering.
-        let answering = headSize <= configuration.maxRequestHeadSize && limiter.beginRequest()
+        let policy = access.policy
+        let request = HTTPRequest(
+            method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })
+        var response: HTTPResponse
+        // The slot is taken once the client is authenticated (a wrong password waits for bcrypt without holding
+        // a scraper's slot) and held until the response is written: writing a large body is part of answering.
+        var answering = false
         defer { if answering { limiter.endRequest() } }
         if headSize > configuration.maxRequestHeadSize {
             response = .text(431, "request head larger than \(configuration.maxRequestHeadSize) bytes\n")
             keepAlive = false
-        } else if !answering {
+        } else if let refusal = await authenticate(request, policy: policy) {
+            response = refusal
+        } else if limiter.beginRequest() {
+            answering = true
+            response = await router.respond(to: request)
+        } else {
             // As client_golang's promhttp answers past its MaxRequestsInFlight.
             response = .text(503, "Limit of concurrent requests reached (\(limiter.maxRequests)), try again later.\n")
-        } else {
-            let request = HTTPRequest(
-                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })
-            response = await router.respond(to: request)
         }
+        response.headers += policy.headers
         var headers = HTTPHeaders(response.headers)
         headers.replaceOrAdd(name: "Content-Length", value: String(response.bodyLength))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
@@ -207,6 +220,26 @@ public struct MetricsServer: Service {
         }
         try await outbound.write(.end(nil))
         return keepAlive
+    }
+}
+
+extension MetricsServer {
+    /// The answer to a request that basic authentication refuses; nil lets it through. `/healthz` is exempt:
+    /// Kubernetes probes cannot send credentials, and it tells only whether collection makes progress.
+    private func authenticate(_ request: HTTPRequest, policy: WebAccess.Policy) async -> HTTPResponse? {
+        guard let authenticator = policy.authenticator, request.path != "/healthz" else { return nil }
+        switch await authenticator.check(authorization: request.header("Authorization")) {
+        case .allowed:
+            return nil
+        case .denied:
+            access.count(.denied)
+            return .text(401, "Unauthorized\n", headers: [("WWW-Authenticate", "Basic")])
+        case .busy:
+            access.count(.busy)
+            return .text(
+                429, "Too many authentication attempts in progress, try again later.\n", headers: [("Retry-After", "1")]
+            )
+        }
     }
 }
 

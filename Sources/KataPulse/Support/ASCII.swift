@@ -16,4 +16,8 @@ enum ASCII {
     /// Space, tab, CR or LF.
     @inline(__always)
     static func isWhitespace(_ byte: UInt8) -> Bool { isBlank(byte) || byte == 0x0A || byte == 0x0D }
+
+    /// The byte with A–Z mapped to a–z.
+    @inline(__always)
+    static func lowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
 }
