@@ -24,16 +24,18 @@ extension WebConfiguration {
             let http = try Fields(node, path: "http_server_config", known: ["http2", "headers"])
             if let value = http["http2"] { configuration.http2 = try bool(value, "http_server_config.http2") }
             if let value = http["headers"] {
-                configuration.headers = try stringMap(value, "http_server_config.headers")
-                try validateHeaders(configuration.headers, line: value.line)
+                let headers = try stringPairs(value, "http_server_config.headers")
+                try validateHeaders(headers)
+                configuration.headers = Dictionary(uniqueKeysWithValues: headers.map { ($0.name, $0.value) })
             }
         }
         if let node = top["basic_auth_users"] {
-            configuration.basicAuthUsers = try stringMap(node, "basic_auth_users")
-            for (user, hash) in configuration.basicAuthUsers.sorted(by: { $0.key < $1.key }) {
+            let users = try stringPairs(node, "basic_auth_users")
+            configuration.basicAuthUsers = Dictionary(uniqueKeysWithValues: users.map { ($0.name, $0.value) })
+            for (user, hash, line) in users {
                 guard BcryptHash(hash) != nil else {
                     throw WebConfigurationError(
-                        field: "basic_auth_users.\(user)", line: node.line,
+                        field: "basic_auth_users.\(user)", line: line,
                         message: "not a bcrypt hash ($2a$, $2b$ or $2y$, cost 04 to 31, 60 characters)")
                 }
             }
@@ -118,8 +120,10 @@ extension WebConfiguration {
         return tls
     }
 
-    private static func validateHeaders(_ headers: [String: String], line: Int) throws(WebConfigurationError) {
-        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+    private static func validateHeaders(
+        _ headers: [(name: String, value: String, line: Int)]
+    ) throws(WebConfigurationError) {
+        for (name, value, line) in headers {
             let field = "http_server_config.headers.\(name)"
             guard let allowed = allowedHeaders[name] else {
                 throw WebConfigurationError(
@@ -161,21 +165,25 @@ extension WebConfiguration {
         throw WebConfigurationError(field: field, line: node.line, message: "expected true or false")
     }
 
-    private static func stringMap(_ node: YAMLNode, _ field: String) throws(WebConfigurationError) -> [String: String] {
-        if node.isNull { return [:] }
+    /// A mapping of strings, in the file's order, with each key's line; a key set twice is an error.
+    private static func stringPairs(
+        _ node: YAMLNode, _ field: String
+    ) throws(WebConfigurationError) -> [(name: String, value: String, line: Int)] {
+        if node.isNull { return [] }
         guard case .mapping(let pairs) = node.content else {
             throw WebConfigurationError(
                 field: field, line: node.line, message: "expected a mapping, found \(node.kindName)")
         }
-        var map: [String: String] = [:]
+        var seen: Set<String> = []
+        var result: [(name: String, value: String, line: Int)] = []
         for (key, value) in pairs {
             let name = try string(key, field)
-            guard map[name] == nil else {
+            guard seen.insert(name).inserted else {
                 throw WebConfigurationError(field: "\(field).\(name)", line: key.line, message: "set twice")
             }
-            map[name] = try string(value, "\(field).\(name)")
+            result.append((name, try string(value, "\(field).\(name)"), key.line))
         }
-        return map
+        return result
     }
 
     private static func names(

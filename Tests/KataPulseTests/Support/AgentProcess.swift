@@ -2,7 +2,8 @@
     import Glibc
 #endif
 
-/// The `kata-pulse` binary built beside the test bundle, run as a child process with its stderr captured.
+/// The `kata-pulse` binary built beside the test bundle (or another program: curl, openssl, a script), run as a
+/// child process with its stderr captured (and its stdout too, for other programs).
 final class AgentProcess {
     let pid: pid_t
     private let stderrDescriptor: CInt
@@ -17,24 +18,33 @@ final class AgentProcess {
         return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) + "/kata-pulse"
     }()
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    convenience init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        try self.init(executable: Self.binary, arguments: arguments, environment: environment, capturesStdout: false)
+    }
+
+    /// Runs `executable` (a full path) with `arguments`; with `capturesStdout`, stdout goes where stderr goes.
+    init(executable: String, arguments: [String], environment: [String: String] = [:], capturesStdout: Bool) throws {
         var pipeDescriptors: [CInt] = [0, 0]
         guard pipe(&pipeDescriptors) == 0 else { throw TestFailure("pipe failed") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        if capturesStdout {
+            posix_spawn_file_actions_adddup2(&actions, pipeDescriptors[1], 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, pipeDescriptors[1], 2)
         posix_spawn_file_actions_addclose(&actions, pipeDescriptors[0])
-        let argv = ([Self.binary] + arguments).map { strdup($0) } + [nil]
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var child: pid_t = 0
-        let status = posix_spawn(&child, Self.binary, &actions, nil, argv, envp)
+        let status = posix_spawn(&child, executable, &actions, nil, argv, envp)
         close(pipeDescriptors[1])
         guard status == 0 else {
             close(pipeDescriptors[0])
-            throw TestFailure("cannot run \(Self.binary): \(String(cString: strerror(status)))")
+            throw TestFailure("cannot run \(executable): \(String(cString: strerror(status)))")
         }
         pid = child
         stderrDescriptor = pipeDescriptors[0]
@@ -73,6 +83,21 @@ final class AgentProcess {
             try? await Task.sleep(for: .milliseconds(10))
         }
         return nil
+    }
+
+    /// Runs a program to its end (within `timeout`): its exit status and everything it wrote.
+    static func run(
+        _ executable: String, _ arguments: [String], timeout: Duration = .seconds(30)
+    ) async throws -> (status: CInt?, output: String) {
+        let process = try AgentProcess(executable: executable, arguments: arguments, capturesStdout: true)
+        let deadline = ContinuousClock.now + timeout
+        var status: CInt?
+        while status == nil, ContinuousClock.now < deadline {
+            // Drained while it runs: a full pipe would block the child.
+            _ = process.stderr
+            status = await process.exitStatus(timeout: .milliseconds(20))
+        }
+        return (status, process.stderr)
     }
 
     func terminate() {

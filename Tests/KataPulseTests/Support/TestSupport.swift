@@ -99,7 +99,8 @@ final class RunningAgent: Sendable {
 
     /// An agent on `roots` with short rounds and deadlines; CRI only when `cri` is given.
     static func start(
-        roots: [String], cri: CRIClient.Configuration? = nil, configure: (inout AgentConfiguration) -> Void = { _ in }
+        roots: [String], cri: CRIClient.Configuration? = nil, access: WebAccess? = nil,
+        configure: (inout AgentConfiguration) -> Void = { _ in }
     ) async throws -> RunningAgent {
         var configuration = AgentConfiguration()
         configuration.server.listenAddress = .tcp(host: "127.0.0.1", port: 0)
@@ -112,7 +113,7 @@ final class RunningAgent: Sendable {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let source = try cri.map { try CRIClient(configuration: $0, group: testGroup) }
         let agent = Agent(
-            configuration: configuration, group: testGroup, logger: testLogger, metadataSource: source
+            configuration: configuration, group: testGroup, logger: testLogger, metadataSource: source, access: access
         ) { addresses in
             if case .tcp(_, let port)? = addresses.first { continuation.yield(port) }
             continuation.finish()
