@@ -6,10 +6,12 @@ enum Command {
     case agent(AgentSettings)
     case demo(DemoSettings)
     case simulate(ShimSimulator.Configuration)
+    /// Validate web configuration files, as `promtool check web-config` does.
+    case checkWebConfig([String])
     /// Print this and exit 0 (`--help`, `--version`).
     case text(String)
 
-    static let subcommands = ["run", "simulate", "demo", "help"]
+    static let subcommands = ["run", "simulate", "demo", "check-web-config", "help"]
 
     /// Parses the arguments after the program name; `environment` supplies the agent options' variables.
     static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError) -> Command {
@@ -29,6 +31,10 @@ enum Command {
             let configuration = try table.resolve(rest, environment: [:], defaults: .init(root: ""))
             guard !configuration.root.isEmpty else { throw UsageError(description: "simulate needs --root DIR") }
             return .simulate(configuration)
+        case "check-web-config":
+            if rest.contains("--help") || rest.contains("-h") { return .text(HelpText.render(for: name)) }
+            guard !rest.isEmpty else { throw UsageError(description: "check-web-config needs at least one FILE") }
+            return .checkWebConfig(rest)
         case "demo":
             if DemoSettings.table.asksForHelp(rest) { return .text(HelpText.render(for: name)) }
             return .demo(try DemoSettings.table.resolve(rest, environment: environment, defaults: DemoSettings()))

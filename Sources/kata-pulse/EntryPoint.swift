@@ -17,6 +17,7 @@ enum EntryPoint {
             case .agent(let settings): try await runAgent(settings, environment: environment)
             case .demo(let settings): try await runDemo(settings, environment: environment)
             case .simulate(let configuration): try await runSimulator(configuration)
+            case .checkWebConfig(let files): exit(checkWebConfig(files))
             case .text(let text): print(text.hasSuffix("\n") ? String(text.dropLast()) : text)
             }
         } catch let error as UsageError {

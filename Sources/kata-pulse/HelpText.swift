@@ -13,6 +13,15 @@ enum HelpText {
                 Options:
                 \(SimulationOptions.simulateTable.help(defaults: .init(root: "")))
                 """
+        case "check-web-config":
+            return """
+                Usage: kata-pulse check-web-config FILE...
+
+                \(wrap(
+                    "Checks web configuration files (--web.config.file) as the agent loads them, certificates and keys "
+                        + "included, and prints FILE SUCCESS or FILE FAILED: reason for each, as promtool check "
+                        + "web-config does. Exits 0 when every file is usable, 1 otherwise.", indent: 0))
+                """
         case "demo":
             return """
                 Usage: kata-pulse demo [options]
@@ -30,7 +39,8 @@ enum HelpText {
                 Usage: kata-pulse [run] [options]
                        kata-pulse simulate --root DIR [options]
                        kata-pulse demo [options]
-                       kata-pulse help [simulate | demo]
+                       kata-pulse check-web-config FILE...
+                       kata-pulse help [simulate | demo | check-web-config]
                        kata-pulse --version
 
                 \(wrap(
