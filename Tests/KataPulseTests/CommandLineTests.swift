@@ -26,6 +26,9 @@ private let cases: [String: OptionCase] = [
     "runtime-endpoint": .init(good: "unix:///run/crio/crio.sock", bad: "tcp://h:1") {
         $0.cri?.socketPath == "/run/crio/crio.sock"
     },
+    "web.config.file": .init(good: "/etc/kata-pulse/web.yml", bad: "") {
+        $0.agent.web.file == "/etc/kata-pulse/web.yml"
+    },
     "web.max-connections": .init(good: "64", bad: "0") { $0.agent.server.maxConnections == 64 },
     "web.read-header-timeout": .init(good: "1m30s", bad: "10") { $0.agent.server.readHeaderTimeout == .seconds(90) },
     "web.max-requests": .init(good: "3", bad: "x") { $0.agent.server.maxRequests == 3 },

@@ -9,6 +9,8 @@ import Testing
         let tmp = TemporaryDirectory()
         let agent = try await RunningAgent.start(roots: [tmp.subdirectory("sbs")]) {
             $0.server.maxConnections = 8
+            // Idle connections that never send a head: only eviction may close them, however slow the machine.
+            $0.server.readHeaderTimeout = .seconds(600)
         }
         defer { Task { await agent.stop() } }
         var idle: [RawConnection] = []
