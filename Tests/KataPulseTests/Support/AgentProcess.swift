@@ -72,7 +72,7 @@ final class AgentProcess {
     }
 
     /// Waits for the exit status, up to `timeout`; nil if it is still running then.
-    func exitStatus(timeout: Duration = .seconds(10)) async -> CInt? {
+    func exitStatus(timeout: Duration = .seconds(30)) async -> CInt? {
         let deadline = ContinuousClock.now + timeout
         var status: CInt = 0
         while ContinuousClock.now < deadline {

@@ -109,6 +109,9 @@ final class RunningAgent: Sendable {
         configuration.discovery.rescanInterval = .seconds(5)
         configuration.shim.timeout = .seconds(2)
         configuration.shim.maxBodySize = 4 * 1024 * 1024
+        // The event loops are shared by every test's agents and shims: on a loaded machine one can be busy for
+        // more than the 1 s a node's agent allows, which would turn /healthz into 503s no test asks for.
+        configuration.liveness.loopDeadline = .seconds(30)
         configure(&configuration)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let source = try cri.map { try CRIClient(configuration: $0, group: testGroup) }
