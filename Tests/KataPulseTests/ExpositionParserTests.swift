@@ -252,6 +252,15 @@ import Testing
         #expect(again == families)
     }
 
+    @Test func labelValueLengthIsMeasuredAfterRepairingInvalidUTF8() throws {
+        // Two bytes written, six bytes of value (two U+FFFD): the limit bounds what is kept and rendered.
+        let body = Array("a{x=\"".utf8) + [0xFF, 0xFF] + Array("\"} 1\n".utf8)
+        let families = try ExpositionParser(limits: ExpositionLimits(maxLabelValueLength: 6)).parse(body)
+        #expect(families.first?.samples.first?.labels.first?.value == "\u{FFFD}\u{FFFD}")
+        let error = try #require(parseFailure(body, limits: ExpositionLimits(maxLabelValueLength: 5)))
+        #expect(error.kind == .limit)
+    }
+
     @Test func invalidUTF8InHelpIsRepaired() throws {
         let body = Array("# HELP m bad ".utf8) + [0xC0, 0xAF] + Array(" text\nm 1\n".utf8)
         let families = try parser.parse(body)
@@ -325,6 +334,13 @@ import Testing
         let fromCRLF = try parser.parse(crlf)
         #expect(fromCRLF == fromLF)
         #expect(fromCRLF.first?.help == "Help text.")
+    }
+
+    @Test func helpTextDoesNotEndInACarriageReturn() throws {
+        // In "\r\r\n" the line end is "\r\n" and the text would end in "\r", which a render turns into a line end.
+        let families = try parser.parse("# HELP m text\r\r\nm 1\r\n# HELP n \r\r")
+        #expect(families.map(\.help) == ["text", ""])
+        #expect(try parser.parse(ExpositionRenderer.render(families)) == families)
     }
 
     @Test func blankAndIndentedLinesAreIgnored() throws {

@@ -243,6 +243,27 @@ import Testing
         #expect(result.duplicateSeries == 0)
     }
 
+    @Test func familiesNamedGoOrProcessKeepTheirSampleNames() throws {
+        // Only the family decides the rename: a summary `go` keeps `go_sum`, which still belongs to it.
+        let result = try relabel(
+            """
+            # TYPE go summary
+            go_sum 1
+            go_count 2
+            # TYPE process histogram
+            process_bucket{le="+Inf"} 1
+            # TYPE go_x summary
+            go_x_sum 3
+            """)
+        #expect(result.families.map(\.name) == ["go", "kata_shim_go_x", "process"])
+        #expect(
+            result.families.flatMap(\.samples).map(\.name) == [
+                "go_sum", "go_count", "kata_shim_go_x_sum", "process_bucket",
+            ])
+        let body = RenderedSandbox(id: "sb1", families: result.families).body
+        #expect(try ExpositionParser().parse(body) == result.families)
+    }
+
     @Test func emptyInputGivesAnEmptyResult() {
         let result = Relabeler.relabel([], with: Self.identity)
         #expect(result == RelabelResult(families: [], duplicateSeries: 0, reservedFamilySamples: 0))

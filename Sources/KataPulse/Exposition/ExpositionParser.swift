@@ -166,7 +166,10 @@ private struct ParseState {
             guard !helped.contains(name) else {
                 throw .syntax(lineNumber, "second HELP line for metric name \(name)")
             }
-            let help = unescapeHelp(cursor.rest)
+            // CRs left at the end (a `\r\r\n` line end) belong to the line end: rendered, they would become one.
+            var text = cursor.rest
+            while text.last == Byte.carriageReturn { text = UnsafeBufferPointer(rebasing: text.dropLast()) }
+            let help = unescapeHelp(text)
             let index = family(named: name)
             families[index].help = help
             helped.insert(name)
@@ -292,8 +295,13 @@ private struct ParseState {
         if bytes.count > limits.maxLabelValueLength {
             throw .limit(lineNumber, "label value longer than \(limits.maxLabelValueLength) bytes")
         }
-        // Invalid UTF-8 is repaired (U+FFFD) rather than passed through: the output must stay valid.
-        return String(decoding: bytes, as: UTF8.self)
+        // Invalid UTF-8 is repaired (U+FFFD) rather than passed through: the output must stay valid. Repairing
+        // can triple the length (three bytes per invalid byte), and the limit is on what is kept and rendered.
+        let value = String(decoding: bytes, as: UTF8.self)
+        if value.utf8.count > limits.maxLabelValueLength {
+            throw .limit(lineNumber, "label value longer than \(limits.maxLabelValueLength) bytes")
+        }
+        return value
     }
 
     mutating func parseName(_ cursor: inout Cursor, allowColon: Bool, what: String) throws(ExpositionError) -> String {

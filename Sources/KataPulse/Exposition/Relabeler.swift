@@ -77,7 +77,9 @@ public enum Relabeler {
                 }
                 labels.append(contentsOf: appended)
                 if let last { labels.append(last) }
-                let relabelled = Sample(name: renamed(sample.name), labels: labels, value: sample.value)
+                // The family decides the rename (as in kata-monitor): `go_sum` of a summary `go` stays `go_sum`.
+                let sampleName = name == family.name ? sample.name : renamed(sample.name)
+                let relabelled = Sample(name: sampleName, labels: labels, value: sample.value)
                 guard seenSeries.insert(SeriesIdentity(sample: relabelled)).inserted else {
                     duplicates += 1
                     continue

@@ -10,9 +10,11 @@ public struct HTTPRequest: Sendable {
     public init(method: String, uri: String, headers: [(name: String, value: String)]) {
         self.method = method
         self.headers = headers
-        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        self.path = parts.first.map { String($0) } ?? "/"
-        self.query = parts.count > 1 ? URLQuery.parse(parts[1]) : []
+        // Split on bytes, not Characters: "?" followed by a combining mark is one Character, but still the
+        // delimiter (as `&`, `=`, `,` and `;` are below).
+        let parts = uri.utf8.split(separator: UInt8(ascii: "?"), maxSplits: 1, omittingEmptySubsequences: false)
+        self.path = parts.first.map { String(Substring($0)) } ?? "/"
+        self.query = parts.count > 1 ? URLQuery.parse(Substring(parts[1])) : []
     }
 
     /// The first value of a query parameter.
@@ -62,11 +64,13 @@ enum HeaderList {
     /// Whether `token` is listed (case-insensitive, parameters ignored, `q=0` excluded).
     static func contains(_ header: String?, _ token: String) -> Bool {
         guard let header else { return false }
-        for item in header.split(separator: ",") {
-            let pieces = item.split(separator: ";").map { $0.trimmingSpaces() }
+        for item in header.utf8.split(separator: UInt8(ascii: ",")) {
+            let pieces = item.split(separator: UInt8(ascii: ";")).map { Substring($0).trimmingSpaces() }
             guard let name = pieces.first, name.lowercased() == token.lowercased() else { continue }
             let refused = pieces.dropFirst().contains { piece in
-                let pair = piece.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
+                let pair = piece.utf8.split(separator: UInt8(ascii: "="), maxSplits: 1).map {
+                    Substring($0).trimmingSpaces()
+                }
                 return pair.count == 2 && pair[0].lowercased() == "q" && (Double(pair[1]) ?? 1) == 0
             }
             if !refused { return true }
@@ -78,9 +82,9 @@ enum HeaderList {
 /// `application/x-www-form-urlencoded` query decoding.
 enum URLQuery {
     static func parse(_ query: Substring) -> [(name: String, value: String)] {
-        query.split(separator: "&").map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        query.utf8.split(separator: UInt8(ascii: "&")).map { pair in
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            return (decode(Substring(parts[0])), parts.count > 1 ? decode(Substring(parts[1])) : "")
         }
     }
 
@@ -90,7 +94,7 @@ enum URLQuery {
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "+") {
                 bytes.append(0x20)
-            } else if byte == UInt8(ascii: "%"), iterator.count >= 2,
+            } else if byte == UInt8(ascii: "%"), iterator.count >= 2, iterator.prefix(2).allSatisfy(ASCII.isHexDigit),
                 let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16)
             {
                 bytes.append(value)
