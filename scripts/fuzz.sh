@@ -51,7 +51,7 @@ fi
 # every Swift module (KataPulse and its dependencies are instrumented too). One --product at a time: a plain
 # `swift build` here would also build the root package's executable, and with it gRPC and the CRI client.
 build=(swift build --package-path Fuzz --scratch-path Fuzz/.build -c release
-    --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
+    --sanitize fuzzer --sanitize address -Xswiftc "-sanitize=fuzzer,address" -Xswiftc -enable-testing)
 for name in "${selected[@]}"; do
     echo "fuzz: building $(product "$name") [${SECONDS}s]"
     "${build[@]}" --product "$(product "$name")"

@@ -20,7 +20,8 @@ import Testing
     }
 
     @Test func percentEscapesNeedTwoHexDigits() {
-        #expect(URLQuery.decode("%41%4a%zz%+1%-0%4%") == "AJ%zz%+1%-0%4%")
+        // A sign is not a hex digit: "%+1" is "%" then "+" (a space) then "1", not U+0001.
+        #expect(URLQuery.decode("%41%4a%zz%+1%-0%4%") == "AJ%zz% 1%-0%4%")
     }
 
     @Test func headerListsAreSplitOnBytes() {
