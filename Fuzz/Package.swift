@@ -11,8 +11,8 @@ let kataPulsePackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 /// name here, its main.swift and its seed corpus.
 let fuzzTargets = ["FuzzExposition", "FuzzRequest", "FuzzWebConfig"]
 
-// libFuzzer targets for the core library (the KataPulse target and its dependencies only: no gRPC, no
-// executable), in their own package so that the agent's build never sees them. Build and run with
+// libFuzzer targets for the core library (the KataPulse target and its dependencies only: no gRPC, no TLS,
+// no executable), in their own package so that the agent's build never sees them. Build and run with
 // scripts/fuzz.sh, which passes the sanitizer flags; a plain `swift build` here links executables that do
 // nothing.
 let package = Package(

@@ -49,14 +49,17 @@ fi
 # SwiftPM's --sanitize fuzzer makes it link libFuzzer's main (instead of main.swift's) and build executables as
 # libraries; the driver passes the frontend only the last -sanitize= flag, so the combined flag comes last, for
 # every Swift module (KataPulse and its dependencies are instrumented too). One --product at a time: a plain
-# `swift build` here would also build the root package's executable, and with it gRPC and the CRI client.
+# `swift build` here would also build the root package's executable, and with it gRPC, CRI and BoringSSL.
 build=(swift build --package-path Fuzz --scratch-path Fuzz/.build -c release
     --sanitize fuzzer --sanitize address -Xswiftc "-sanitize=fuzzer,address" -Xswiftc -enable-testing)
+binaries=$("${build[@]}" --show-bin-path)
 for name in "${selected[@]}"; do
     echo "fuzz: building $(product "$name") [${SECONDS}s]"
     "${build[@]}" --product "$(product "$name")"
+    # Plans the next build as a later run would: without it (SwiftPM 6.3.1), the second product's build after
+    # a clean first one compiled everything again.
+    "${build[@]}" --show-bin-path >/dev/null
 done
-binaries=$("${build[@]}" --show-bin-path)
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
