@@ -123,4 +123,64 @@ import Testing
         #expect(noticed)
         #expect(agent.agent.criHealth?.problem == nil)
     }
+
+    /// Pod labels that arrive after a sandbox was collected: each snapshot shows every series of a sandbox
+    /// (kata families, cAdvisor rows, the agent's own per-sandbox families) under one set of labels.
+    @Test func metadataArrivingLaterSwitchesEverySeriesOfASandboxAtOnce() async throws {
+        let tmp = TemporaryDirectory()
+        let root = tmp.subdirectory("sbs")
+        let (simulator, sandboxes) = try await startSimulator(root: root, sandboxes: 3)
+        defer { Task { await simulator.stop() } }
+        let server = TestCRIServer(socketPath: "\(tmp.path)/cri.sock")
+        try await server.start()
+        defer { Task { await server.stop() } }
+        // No round in the test's time: the labels must come from the metadata alone.
+        let agent = try await RunningAgent.start(
+            roots: [root], cri: CRIClient.Configuration(socketPath: server.socketPath, timeout: .seconds(20))
+        ) {
+            $0.collection.interval = .seconds(3600)
+        }
+        defer { Task { await agent.stop() } }
+        let ids = sandboxes.map(\.id)
+        #expect(
+            await agent.waitForSnapshot(timeout: .seconds(30)) { snapshot in
+                ids.allSatisfy { snapshot.sandbox($0)?.rendered != nil }
+            })
+        for (index, id) in ids.enumerated() {
+            server.addSandbox(id: id, uid: "uid-\(index)", name: "web-\(index)", namespace: "team-a")
+        }
+        // The pod name each sandbox's series carry in one body, as a set: more than one is a mix.
+        func podNames(_ body: [UInt8]) throws -> [String: Set<String>] {
+            var names: [String: Set<String>] = [:]
+            for sample in try ExpositionParser().parse(body).flatMap(\.samples) {
+                if let id = sample.label("sandbox_id") {
+                    names[id, default: []].insert(sample.label("cri_name") ?? "<none>")
+                } else if let id = sample.label("id"), id.hasPrefix("/kata/") {
+                    names[String(id.dropFirst(6)), default: []].insert(sample.label("pod") ?? "<none>")
+                }
+            }
+            return names
+        }
+        var mixes: [String] = []
+        var bodies = 0
+        var arrived = false
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !arrived && ContinuousClock.now < deadline {
+            // Every snapshot the store holds, and what a client is served.
+            for body in [agent.agent.store.snapshot.body, try await agent.get("/metrics").body] {
+                bodies += 1
+                let names = try podNames(body)
+                for id in ids where (names[id]?.count ?? 0) != 1 {
+                    mixes.append("\(id): \(names[id]?.sorted() ?? [])")
+                }
+                arrived = ids.enumerated().allSatisfy { names[$0.element] == ["web-\($0.offset)"] }
+            }
+        }
+        #expect(arrived, "the pod labels never arrived")
+        #expect(mixes.isEmpty, "a sandbox under two label sets in one body: \(mixes.prefix(3))")
+        #expect(bodies > 2)
+        // What is kept carries the labels it is published with.
+        #expect(agent.agent.store.snapshot.sandboxes.allSatisfy { $0.rendered?.labels == $0.labels })
+    }
+
 }

@@ -21,12 +21,15 @@ import Testing
         }
         let response = try await agent.get("/metrics")
         #expect(response.status == 200)
-        var closedOnes: [Int] = []
-        for (index, connection) in idle.enumerated() where await connection.closedByPeer(within: .milliseconds(300)) {
-            closedOnes.append(index)
+        #expect(await eventually { agent.agent.limiter.count(.evicted) >= 1 })
+        // The oldest idler goes (its close may take a moment on a loaded machine); the others stay.
+        #expect(await idle[0].closedByPeer(within: .seconds(10)))
+        var closedOthers: [Int] = []
+        for (index, connection) in idle.enumerated().dropFirst()
+        where await connection.closedByPeer(within: .milliseconds(100)) {
+            closedOthers.append(index)
         }
-        #expect(closedOnes == [0], "closed: \(closedOnes)")
-        #expect(agent.agent.limiter.count(.evicted) >= 1)
+        #expect(closedOthers == [], "closed: \(closedOthers)")
         #expect(agent.agent.limiter.openConnections <= 8)
     }
 

@@ -38,7 +38,7 @@ public actor Collector: Service {
     private let onRound: @Sendable (RoundSummary, Snapshot) -> Void
     private let metadataUpdates: AsyncStream<[String: PodMetadata]>?
     private var records: [String: SandboxRecord] = [:]
-    /// Sandboxes to collect outside the rounds: new ones, and those whose labels changed since collected.
+    /// Sandboxes to collect outside the rounds: new ones.
     private nonisolated let partialCollectionRequests: AsyncStream<[String]>
     private nonisolated let partialCollections: AsyncStream<[String]>.Continuation
     /// CRI metadata of discovered sandboxes, as last resolved; it can arrive before discovery reaches us.
@@ -108,19 +108,16 @@ public actor Collector: Service {
         publish()
     }
 
-    /// Applies newly resolved pod metadata and republishes at once; sandboxes already collected with other
-    /// labels are collected again rather than left stale until the next round.
+    /// Applies newly resolved pod metadata and republishes at once: sandboxes already collected are
+    /// relabelled from their kept series, so the next snapshot shows each sandbox under one set of labels.
     func apply(_ update: [String: PodMetadata]) {
         metadata = update
-        var stale: [String] = []
         for (id, var record) in records where record.metadata != update[id] {
-            let labelsBefore = record.labels
             record.metadata = update[id]
-            if record.rendered != nil && record.labels != labelsBefore { stale.append(id) }
+            record.rendered = record.rendered?.relabelled(to: record.labels, startTime: record.metadata?.createdAt)
             records[id] = record
         }
         publish()
-        if !stale.isEmpty { partialCollections.yield(stale.sorted()) }
     }
 
     /// Collects the given sandboxes (all when nil) and publishes the result.
@@ -134,11 +131,6 @@ public actor Collector: Service {
         guard !Task.isCancelled else { return }
         let now = UnixTime.now()
         for result in results { record(result, at: now) }
-        // Metadata that arrived while these shims were being read: their series carry the old labels.
-        let stale = targets.filter { target in
-            records[target.id].map { $0.labels != target.labels && $0.rendered != nil } ?? false
-        }.map(\.id)
-        if !stale.isEmpty { partialCollections.yield(stale.sorted()) }
         if isRound {
             statistics.rounds += 1
             statistics.lastRoundDurationSeconds = (ContinuousClock.now - started).seconds
@@ -172,7 +164,11 @@ public actor Collector: Service {
             if record.lastFailure != nil {
                 logger.info("sandbox collected again", metadata: ["sandbox_id": "\(record.id)"])
             }
-            record.rendered = rendered
+            // Metadata that arrived while the shim was being read: relabel now rather than publish old labels.
+            let startTime = record.metadata?.createdAt
+            record.rendered =
+                rendered.labels == record.labels && result.startTime == startTime
+                ? rendered : rendered.relabelled(to: record.labels, startTime: startTime)
             record.lastSuccess = now
             record.lastFailure = nil
             record.lastError = nil
@@ -211,6 +207,8 @@ public actor Collector: Service {
         var socketPath: String?
         var fetchMilliseconds: Int?
         var outcome: Outcome
+        /// The creation time the cAdvisor rows were mapped with.
+        var startTime: Double?
     }
 
     struct RelabelResultCounts: Sendable {
@@ -259,6 +257,29 @@ public actor Collector: Service {
         }
     }
 
+    /// What one sandbox publishes from its parsed body: the relabelled kata families and the cAdvisor rows,
+    /// as the configuration selects, sorted by name.
+    static func publishedFamilies(
+        _ families: [MetricFamily], for target: CollectionTarget, configuration: Configuration, now: Double
+    ) -> ([MetricFamily], RelabelResultCounts) {
+        var published: [MetricFamily] = []
+        var counts = RelabelResultCounts(duplicateSeries: 0, reservedFamilySamples: 0)
+        if configuration.exposition.contains(.kata) {
+            let relabelled = Relabeler.relabel(families, with: target.labels)
+            published = relabelled.families
+            counts = RelabelResultCounts(
+                duplicateSeries: relabelled.duplicateSeries, reservedFamilySamples: relabelled.reservedFamilySamples)
+        }
+        if configuration.exposition.contains(.cadvisor) {
+            let identity = CadvisorIdentity(
+                sandboxID: target.id, namespace: target.labels.criNamespace, pod: target.labels.criName,
+                vmContainer: configuration.cadvisor.vmContainer, startTime: target.startTime)
+            published += CadvisorMapper.map(families, identity: identity, disks: configuration.cadvisor.disks, now: now)
+            published.sort { $0.name < $1.name }
+        }
+        return (published, counts)
+    }
+
     static func collectOne(
         _ target: CollectionTarget, configuration: Configuration, client: ShimClient, locator: ShimSocketLocator
     ) async -> CollectionResult {
@@ -288,24 +309,11 @@ public actor Collector: Service {
                 outcome: .failure(
                     ShimError(reason: error.kind == .limit ? .limit : .parse, message: "body rejected: \(error)")))
         }
-        var published: [MetricFamily] = []
-        var counts = RelabelResultCounts(duplicateSeries: 0, reservedFamilySamples: 0)
-        if configuration.exposition.contains(.kata) {
-            let relabelled = Relabeler.relabel(families, with: labels)
-            published = relabelled.families
-            counts = RelabelResultCounts(
-                duplicateSeries: relabelled.duplicateSeries, reservedFamilySamples: relabelled.reservedFamilySamples)
-        }
-        if configuration.exposition.contains(.cadvisor) {
-            let identity = CadvisorIdentity(
-                sandboxID: id, namespace: labels.criNamespace, pod: labels.criName,
-                vmContainer: configuration.cadvisor.vmContainer, startTime: startTime)
-            published += CadvisorMapper.map(
-                families, identity: identity, disks: configuration.cadvisor.disks, now: UnixTime.now())
-            published.sort { $0.name < $1.name }
-        }
+        let (published, counts) = publishedFamilies(
+            families, for: target, configuration: configuration, now: UnixTime.now())
         return CollectionResult(
             id: id, socketPath: socketPath, fetchMilliseconds: milliseconds,
-            outcome: .success(RenderedSandbox(id: id, families: published), counts))
+            outcome: .success(RenderedSandbox(id: id, families: published, labels: labels), counts),
+            startTime: startTime)
     }
 }

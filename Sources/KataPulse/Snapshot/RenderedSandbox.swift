@@ -14,15 +14,18 @@ public struct RenderedFamily: Sendable, Equatable {
 /// reuses the sample-line ranges without rendering again.
 public struct RenderedSandbox: Sendable {
     public let id: String
+    /// The `sandbox_id` and `cri_*` labels its series were rendered with.
+    public let labels: SandboxLabels
     /// A standalone exposition of this sandbox: HELP, TYPE and samples per family, sorted by name.
     public let body: [UInt8]
     public let families: [RenderedFamily]
 
     public var sampleCount: Int { families.reduce(0) { $0 + $1.sampleCount } }
 
-    /// Renders relabelled families (already sorted by name).
-    public init(id: String, families: [MetricFamily]) {
+    /// Renders relabelled families (already sorted by name) that carry `labels`.
+    public init(id: String, families: [MetricFamily], labels: SandboxLabels? = nil) {
         self.id = id
+        self.labels = labels ?? SandboxLabels(sandboxID: id)
         var body: [UInt8] = []
         body.reserveCapacity(families.reduce(0) { $0 + 96 + $1.samples.count * 160 })
         var rendered: [RenderedFamily] = []
