@@ -11,11 +11,14 @@ public struct Router: Sendable {
     let criHealth: CRIHealth?
     /// Decides `/healthz`: 503 while collection is wedged; nil answers 200 whenever the server answers.
     let liveness: LivenessCheck?
+    /// The agent's own `kata_monitor_process_*` families, read when `/metrics` is asked.
+    let process: ProcessMetrics
 
     init(
         store: SnapshotStore, counters: ScrapeCounters, client: ShimClient, locator: ShimSocketLocator,
-        criHealth: CRIHealth? = nil, liveness: LivenessCheck? = nil
+        criHealth: CRIHealth? = nil, liveness: LivenessCheck? = nil, process: ProcessMetrics = ProcessMetrics()
     ) {
+        self.process = process
         self.criHealth = criHealth
         self.liveness = liveness
         self.store = store
@@ -90,9 +93,10 @@ public struct Router: Sendable {
             }
             return encoded(rendered.body, request: request, contentType: contentType)
         }
-        let prefixFamilies = OwnMetrics.requestFamilies(
-            runningShimCount: snapshot.runningShimCount, scrapeCount: scrapeCount,
-            scrapeFailedCount: counters.failedCount)
+        let prefixFamilies =
+            OwnMetrics.requestFamilies(
+                runningShimCount: snapshot.runningShimCount, scrapeCount: scrapeCount,
+                scrapeFailedCount: counters.failedCount) + process.families
         if let filter = request.queryValue("filter_family"), !filter.isEmpty {
             let prefixes = filter.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             let wanted: (String) -> Bool = { name in prefixes.contains { name.hasPrefix($0) } }
