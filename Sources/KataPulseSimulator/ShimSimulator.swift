@@ -37,14 +37,27 @@ public struct SimulatedSandbox: Sendable, Equatable {
     public var fault: SimulatedFault?
     public var socketPath: String
     public var seed: UInt64
+    /// The VMM of a runtime-rs sandbox (`dragonball`, `qemu`, `firecracker`, …), recorded in its `state.json`;
+    /// nil for the Go runtime. As upstream (kata-containers#13708), a runtime-rs shim of a `qemu` or
+    /// `firecracker` sandbox aborts when asked for `/metrics`: the sandbox dies.
+    public var hypervisor: String?
 
-    public init(id: String, flavor: ShimFlavor, fault: SimulatedFault?, socketPath: String, seed: UInt64 = 1) {
+    public init(
+        id: String, flavor: ShimFlavor, fault: SimulatedFault?, socketPath: String, seed: UInt64 = 1,
+        hypervisor: String? = nil
+    ) {
         self.id = id
         self.flavor = flavor
         self.fault = fault
         self.socketPath = socketPath
         self.seed = seed
+        self.hypervisor = hypervisor ?? (flavor == .rust ? "dragonball" : nil)
     }
+
+    /// Whether its shim aborts on `GET /metrics`, as runtime-rs's QEMU and Firecracker shims do.
+    public var abortsOnMetrics: Bool { flavor == .rust && ["qemu", "firecracker"].contains(hypervisor ?? "") }
+
+    var directory: String { String(socketPath.dropLast(ShimSocketLocator.socketName.count + 1)) }
 
     /// What its guest does: the rates and levels its bodies are built from.
     public var groundTruth: SimulatedGroundTruth {
@@ -65,11 +78,14 @@ public final class ShimSimulator: Sendable {
         public var flavors: [ShimFlavor]
         public var faults: [(SimulatedFault, Int)]
         public var seed: UInt64
+        /// The VMMs of runtime-rs sandboxes, taken in turn.
+        public var hypervisors: [String]
 
         public init(
             root: String, sandboxes: Int = 3, ids: [String] = [], flavors: [ShimFlavor] = [.go],
-            faults: [(SimulatedFault, Int)] = [], seed: UInt64 = 1
+            faults: [(SimulatedFault, Int)] = [], seed: UInt64 = 1, hypervisors: [String] = ["dragonball"]
         ) {
+            self.hypervisors = hypervisors.isEmpty ? ["dragonball"] : hypervisors
             self.root = root
             self.sandboxes = sandboxes
             self.ids = ids
@@ -109,6 +125,7 @@ public final class ShimSimulator: Sendable {
     private let configuration: Configuration
     private let started = ContinuousClock.now
     private let running = Mutex<[String: Running]>([:])
+    private let aborted = Mutex<Set<String>>([])
 
     public init(configuration: Configuration, group: any EventLoopGroup) {
         self.configuration = configuration
@@ -125,10 +142,13 @@ public final class ShimSimulator: Sendable {
                 index < configuration.ids.count ? configuration.ids[index] : sandboxID(index, seed: configuration.seed)
             let flavors = configuration.flavors.isEmpty ? [ShimFlavor.go] : configuration.flavors
             let flavor = flavors[index % flavors.count]
+            let rustIndex = (0..<index).filter { flavors[$0 % flavors.count] == .rust }.count
             return SimulatedSandbox(
                 id: id, flavor: flavor, fault: index < faults.count ? faults[index] : nil,
                 socketPath: ShimSocketLocator.socketPath(root: configuration.root, sandboxID: id),
-                seed: configuration.seed &+ UInt64(index))
+                seed: configuration.seed &+ UInt64(index),
+                hypervisor: flavor == .rust
+                    ? configuration.hypervisors[rustIndex % configuration.hypervisors.count] : nil)
         }
     }
 
@@ -155,13 +175,18 @@ public final class ShimSimulator: Sendable {
         return sandboxes
     }
 
-    /// Starts one more simulated sandbox (tests use this to make sandboxes appear).
-    public func add(_ sandbox: SimulatedSandbox) async throws {
-        let directory = String(sandbox.socketPath.dropLast(ShimSocketLocator.socketName.count + 1))
+    /// Starts one more simulated sandbox (tests use this to make sandboxes appear). A runtime-rs sandbox's
+    /// `state.json` is written too unless `writingState` is false (its VM not started yet: ``writeState(_:)``).
+    public func add(_ sandbox: SimulatedSandbox, writingState: Bool = true) async throws {
+        let directory = sandbox.directory
         let created = mkdir(directory, 0o755) == 0
         guard created || errno == EEXIST else { throw SimulatorError("mkdir \(directory): errno \(errno)") }
+        if writingState && sandbox.hypervisor != nil { try writeState(sandbox) }
         let body = SimulatedShimBody(sandboxID: sandbox.id, flavor: sandbox.flavor, seed: sandbox.seed)
-        let responder = SimulatedResponder(body: body, fault: sandbox.fault, started: started)
+        let id = sandbox.id
+        let responder = SimulatedResponder(
+            body: body, fault: sandbox.fault, started: started, abortsOnMetrics: sandbox.abortsOnMetrics,
+            onAbort: { [self] in self.abort(id) })
         let bootstrap = ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -209,14 +234,49 @@ public final class ShimSimulator: Sendable {
         return descriptor
     }
 
-    /// Stops one sandbox's shim and removes its socket and (unless told not to) its directory.
+    /// Writes a runtime-rs sandbox's `state.json`, as runtime-rs does once the VM has started: the
+    /// sandbox's persisted state, with the hypervisor type among the VMM's fields.
+    public func writeState(_ sandbox: SimulatedSandbox) throws {
+        let state = """
+            {"sandbox_cgroup_path":"/kubepods/besteffort/pod\(sandbox.id.prefix(8))/kata_\(sandbox.id)",\
+            "config":{"sandbox_id":"\(sandbox.id)","hostname":"","dns":[],"network_env":{"netns":null,\
+            "network_created":false},"annotations":{},"hypervisor_name":"\(sandbox.hypervisor ?? "")"},\
+            "hypervisor":{"hypervisor_type":"\(sandbox.hypervisor ?? "")","pid":\(4000 + sandbox.seed % 1000),\
+            "uuid":"","id":"\(sandbox.id)","vm_path":"/run/kata/\(sandbox.id)","jailed":false,"jailer_root":"",\
+            "netns":null,"config":{"path":"","ctlpath":"","jailer_path":"","valid_hypervisor_paths":[]},\
+            "cached_block_devices":[],"capabilities":{"flags":7}},\
+            "resource":{"share_fs":{"mounts":{}},"cgroup_state":null}}
+
+            """
+        let path = sandbox.directory + "/state.json"
+        let temporary = path + ".tmp"
+        guard let file = fopen(temporary, "w") else {
+            throw SimulatorError("cannot write \(temporary): errno \(errno)")
+        }
+        fputs(state, file)
+        fclose(file)
+        guard rename(temporary, path) == 0 else { throw SimulatorError("cannot rename \(temporary): errno \(errno)") }
+    }
+
+    /// What an aborting shim does: its process is gone, so its socket refuses connections from now on.
+    private func abort(_ id: String) {
+        let channel = running.withLock { running -> (any Channel)? in
+            aborted.withLock { _ = $0.insert(id) }
+            return running[id]?.channel
+        }
+        channel?.close(promise: nil)
+    }
+
+    /// Sandboxes whose shim aborted because it was asked for `/metrics` (see ``SimulatedSandbox/abortsOnMetrics``).
+    public var abortedSandboxes: Set<String> { aborted.withLock { $0 } }
+
+    /// Stops one sandbox's shim and removes its socket, its `state.json` and (unless told not to) its directory.
     public func remove(_ id: String, removeDirectory: Bool = true) async {
         guard let entry = running.withLock({ $0.removeValue(forKey: id) }) else { return }
         try? await entry.channel.close()
         unlink(entry.sandbox.socketPath)
-        if removeDirectory {
-            rmdir(String(entry.sandbox.socketPath.dropLast(ShimSocketLocator.socketName.count + 1)))
-        }
+        unlink(entry.sandbox.directory + "/state.json")
+        if removeDirectory { rmdir(entry.sandbox.directory) }
     }
 
     /// Stops every shim and removes the directories it created.
@@ -258,8 +318,17 @@ struct SimulatedResponder: Sendable {
     private let fixedBody: [UInt8]?
     /// The chunk a `huge` shim repeats past the body cap.
     let hugeChunk: [UInt8]
+    /// A runtime-rs QEMU/Firecracker shim: `/metrics` kills it (`onAbort`).
+    let abortsOnMetrics: Bool
+    let onAbort: @Sendable () -> Void
 
-    init(body: SimulatedShimBody, fault: SimulatedFault?, started: ContinuousClock.Instant) {
+    init(
+        body: SimulatedShimBody, fault: SimulatedFault?, started: ContinuousClock.Instant,
+        abortsOnMetrics: Bool = false,
+        onAbort: @escaping @Sendable () -> Void = {}
+    ) {
+        self.abortsOnMetrics = abortsOnMetrics
+        self.onAbort = onAbort
         self.body = body
         self.fault = fault
         self.started = started
@@ -327,6 +396,12 @@ private final class SimulatedShimHandler: ChannelInboundHandler {
     }
 
     private func respondMetrics(context: ChannelHandlerContext) {
+        if responder.abortsOnMetrics {
+            // `todo!()` in get_hypervisor_metrics panics; the panic hook aborts the shim process.
+            context.close(promise: nil)
+            responder.onAbort()
+            return
+        }
         switch responder.fault {
         case .hang:
             return

@@ -90,6 +90,12 @@ enum AgentOptions {
             help: "Series to publish: kata (kata-monitor's), cadvisor (container_* for Kata pods) or kata,cadvisor.",
             \.agent.collection.exposition, .exposition),
         .value(
+            "skip-metrics-hypervisors", environment: ["KATA_PULSE_SKIP_METRICS_HYPERVISORS"], "TYPES",
+            help:
+                "runtime-rs hypervisor types whose shims are never asked for metrics, because they abort on it "
+                + "(kata-containers#13708); comma-separated, empty to ask every shim.",
+            \.agent.collection.runtimeRS.skippedHypervisors, .hypervisorTypes),
+        .value(
             "cadvisor-vm-container", environment: ["KATA_PULSE_CADVISOR_VM_CONTAINER"], "NAME",
             help: "Label the VM as a pseudo-container of this name in cAdvisor series (container and image labels).",
             \.agent.collection.cadvisor.vmContainer, ValueParser.text.optional,

@@ -204,3 +204,28 @@ extension ValueParser where Value == String? {
             return String(path)
         }, format: { $0 ?? "none" })
 }
+
+extension ValueParser where Value == Set<String> {
+    /// Comma-separated runtime-rs hypervisor types (`qemu,firecracker`); empty for none.
+    static let hypervisorTypes = Self(
+        parse: { (text: String) throws(ValueError) -> Set<String> in
+            var types: Set<String> = []
+            for item in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingSpaces() }) {
+                if item.isEmpty && !text.contains(",") { continue }
+                guard !item.isEmpty,
+                    item.utf8.allSatisfy({ $0.isLowercaseASCIIAlphanumeric || $0 == UInt8(ascii: "_") })
+                else {
+                    throw ValueError(
+                        expected: "comma-separated hypervisor types such as qemu,firecracker (lowercase), or empty")
+                }
+                types.insert(item)
+            }
+            return types
+        }, format: { $0.isEmpty ? "none" : $0.sorted().joined(separator: ",") })
+}
+
+extension UInt8 {
+    fileprivate var isLowercaseASCIIAlphanumeric: Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
+    }
+}

@@ -46,6 +46,9 @@ private let cases: [String: OptionCase] = [
     "max-label-value-bytes": .init(good: "64", bad: "0") { $0.agent.collection.limits.maxLabelValueLength == 64 },
     "rescan-interval-secs": .init(good: "5", bad: "5s") { $0.agent.discovery.rescanInterval == .seconds(5) },
     "exposition": .init(good: "cadvisor", bad: "prometheus") { $0.agent.collection.exposition == .cadvisor },
+    "skip-metrics-hypervisors": .init(good: "qemu, clh", bad: "QEMU") {
+        $0.agent.collection.runtimeRS.skippedHypervisors == ["qemu", "clh"]
+    },
     "cadvisor-vm-container": .init(good: "vm", bad: "") { $0.agent.collection.cadvisor.vmContainer == "vm" },
     "cadvisor-disk-exclude": .init(good: "vd[b-z]", bad: "(") {
         $0.agent.collection.cadvisor.disks.pattern == "vd[b-z]"

@@ -23,9 +23,15 @@ public actor Collector: Service {
         public var exposition: ExpositionSet = .all
         /// How guest families become cAdvisor's.
         public var cadvisor = CadvisorMapper.Configuration()
+        /// Which runtime-rs shims are not asked (they abort on `/metrics`).
+        public var runtimeRS = RuntimeRSGuard.Configuration()
 
         public init() {}
     }
+
+    /// How many times a waiting runtime-rs sandbox is looked at again between rounds (each after
+    /// ``Configuration/newSandboxDelay``).
+    static let quickWaitingChecks = 20
 
     private let configuration: Configuration
     private let changes: AsyncStream<DiscoveryChange>
@@ -131,6 +137,14 @@ public actor Collector: Service {
         guard !Task.isCancelled else { return }
         let now = UnixTime.now()
         for result in results { record(result, at: now) }
+        // A runtime-rs sandbox's state appears within seconds of its socket: look again soon, a few times.
+        let waiting = targets.compactMap { target -> String? in
+            guard let record = records[target.id], case .waiting = record.hold,
+                record.waitingChecks < Self.quickWaitingChecks
+            else { return nil }
+            return target.id
+        }
+        if !waiting.isEmpty { partialCollections.yield(waiting.sorted()) }
         if isRound {
             statistics.rounds += 1
             statistics.lastRoundDurationSeconds = (ContinuousClock.now - started).seconds
@@ -159,7 +173,31 @@ public actor Collector: Service {
         if let milliseconds = result.fetchMilliseconds {
             statistics.shimDurations.observe(Double(milliseconds))
         }
+        let heldBefore = record.hold
+        record.hold = nil
+        if case .notAsked(.waiting) = result.outcome {} else { record.waitingChecks = 0 }
         switch result.outcome {
+        case .notAsked(let hold):
+            record.hold = hold
+            record.lastFailure = nil
+            record.lastError = hold.message
+            switch hold {
+            case .skipped(let hypervisor):
+                // Once per sandbox: skipping is the steady state of such a sandbox, not news every round.
+                if heldBefore != hold {
+                    logger.notice(
+                        "not asking the sandbox's shim for metrics",
+                        metadata: [
+                            "sandbox_id": "\(record.id)", "hypervisor": "\(hypervisor)", "reason": "\(hold.message)",
+                        ])
+                }
+                record.rendered = nil
+            case .waiting:
+                record.waitingChecks += 1
+                logger.debug(
+                    "sandbox's shim not asked yet",
+                    metadata: ["sandbox_id": "\(record.id)", "reason": "\(hold.message)"])
+            }
         case .success(let rendered, let relabel):
             if record.lastFailure != nil {
                 logger.info("sandbox collected again", metadata: ["sandbox_id": "\(record.id)"])
@@ -201,6 +239,7 @@ public actor Collector: Service {
         enum Outcome: Sendable {
             case success(RenderedSandbox, RelabelResultCounts)
             case failure(ShimError)
+            case notAsked(ScrapeHold)
         }
 
         var id: String
@@ -289,6 +328,9 @@ public actor Collector: Service {
             return CollectionResult(
                 id: id, socketPath: nil, fetchMilliseconds: nil,
                 outcome: .failure(ShimError(reason: .noSocket, message: "no shim socket at \(tried)")))
+        }
+        if let hold = RuntimeRSGuard(configuration: configuration.runtimeRS).hold(socketPath: socketPath) {
+            return CollectionResult(id: id, socketPath: socketPath, fetchMilliseconds: nil, outcome: .notAsked(hold))
         }
         let started = ContinuousClock.now
         let body: [UInt8]

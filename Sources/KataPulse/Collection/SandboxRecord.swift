@@ -17,6 +17,10 @@ public struct SandboxRecord: Sendable {
     /// The last attempt's failure, if it failed.
     public var lastFailure: ScrapeFailureReason?
     public var lastError: String?
+    /// Set while the shim is deliberately not asked (a runtime-rs shim that would abort).
+    public var hold: ScrapeHold?
+    /// Quick re-checks made while ``hold`` is `.waiting` (then only rounds look again).
+    var waitingChecks = 0
 
     public init(id: String, metadata: PodMetadata? = nil) {
         self.id = id
@@ -25,5 +29,14 @@ public struct SandboxRecord: Sendable {
     }
 
     /// Whether the last attempt succeeded.
-    public var isUp: Bool { lastAttempt != nil && lastFailure == nil }
+    public var isUp: Bool { lastAttempt != nil && lastFailure == nil && hold == nil }
+
+    /// `up`, `failing`, `pending` (not attempted yet, or waiting for runtime-rs's state) or `skipped`.
+    public var status: String {
+        switch hold {
+        case .skipped: "skipped"
+        case .waiting: "pending"
+        case nil: isUp ? "up" : lastAttempt == nil ? "pending" : "failing"
+        }
+    }
 }

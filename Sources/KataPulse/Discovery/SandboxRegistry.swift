@@ -23,8 +23,12 @@ public struct DiscoveryChange: Sendable, Equatable {
 public actor SandboxRegistry: Service {
     /// Where sandboxes are looked for, and how often everything is looked at again.
     public struct Configuration: Sendable {
+        /// The Go runtime's sandbox root.
+        public static let goRuntimeRoot = "/run/vc/sbs"
+        /// runtime-rs's sandbox root.
+        public static let runtimeRSRoot = "/run/kata"
         /// The Go runtime's and runtime-rs's sandbox roots.
-        public static let defaultRoots = ["/run/vc/sbs", "/run/kata"]
+        public static let defaultRoots = [goRuntimeRoot, runtimeRSRoot]
 
         /// Directories holding one directory per sandbox, searched in order.
         public var roots: [String]

@@ -18,11 +18,14 @@ enum SandboxJSON {
             ]
             out += field("metadata", "{" + fields.joined(separator: ",") + "}") + ","
             out += field("socket", record.socketPath.map(string) ?? "null") + ","
-            out += field("status", string(record.isUp ? "up" : record.lastAttempt == nil ? "pending" : "failing")) + ","
+            out += field("status", string(record.status)) + ","
             out += field("last_attempt", record.lastAttempt.map(number) ?? "null") + ","
             out += field("last_success", record.lastSuccess.map(number) ?? "null") + ","
             out += field("last_error_reason", record.lastFailure.map { string($0.rawValue) } ?? "null") + ","
             out += field("last_error", record.lastError.map(string) ?? "null") + ","
+            var skipped = "null"
+            if case .skipped(let hypervisor) = record.hold { skipped = string(hypervisor) }
+            out += field("skipped_hypervisor", skipped) + ","
             out += field("samples", String(record.rendered?.sampleCount ?? 0))
             out += "}"
         }

@@ -21,6 +21,10 @@ public enum OwnMetrics {
         "Unix time of the last successful collection of the sandbox's shim.")
     static let sandboxSamples = OwnMetric.gauge(
         "kata_pulse_sandbox_samples", "Samples the sandbox contributes to the last snapshot.")
+    static let sandboxSkipped = OwnMetric.gauge(
+        "kata_pulse_sandbox_skipped",
+        "Sandboxes whose shim is not asked for metrics because it would abort (runtime-rs QEMU and Firecracker "
+            + "shims), by hypervisor.")
     static let sandboxUp = OwnMetric.gauge(
         "kata_pulse_sandbox_up", "Whether the last collection of the sandbox's shim succeeded (1) or not (0).")
     static let shimScrapeErrors = OwnMetric.counter(
@@ -69,8 +73,15 @@ public enum OwnMetrics {
                     sandboxSamples.sample(Double(record.rendered?.sampleCount ?? 0), labels: labels)
                 }),
             sandboxUp.family(
-                zip(sandboxes, identities).map { record, labels in
-                    sandboxUp.sample(record.isUp ? 1 : 0, labels: labels)
+                zip(sandboxes, identities).compactMap { record, labels in
+                    // A skipped sandbox is neither up nor failing: it has its own family.
+                    if case .skipped = record.hold { return nil }
+                    return sandboxUp.sample(record.isUp ? 1 : 0, labels: labels)
+                }),
+            sandboxSkipped.family(
+                zip(sandboxes, identities).compactMap { record, labels in
+                    guard case .skipped(let hypervisor) = record.hold else { return nil }
+                    return sandboxSkipped.sample(1, labels: labels + [Label("hypervisor", hypervisor)])
                 }),
             shimScrapeErrors.family(
                 ScrapeFailureReason.allCases.sorted().map { reason in
