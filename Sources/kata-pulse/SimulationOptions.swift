@@ -14,6 +14,12 @@ enum SimulationOptions {
             help:
                 "Faults, MODE:COUNT,… with MODE one of \(SimulatedFault.allCases.map(\.rawValue).joined(separator: ", ")); one sandbox each.",
             \.faults, .faults, defaultText: "none"),
+        .value(
+            "hypervisors", "TYPES",
+            help:
+                "VMMs of the runtime-rs (rust) sandboxes, taken in turn and written to their state.json; as upstream's, "
+                + "qemu and firecracker shims abort when asked for /metrics.",
+            \.hypervisors, .hypervisorNames),
         .value("seed", "SEED", help: "Seed for ids and values.", \.seed, .unsigned),
     ])
 
@@ -51,4 +57,16 @@ extension ValueParser where Value == [(SimulatedFault, Int)] {
             case .failure(let error): throw ValueError(expected: "MODE:COUNT,… (\(error))")
             }
         }, format: { $0.map { "\($0.0.rawValue):\($0.1)" }.joined(separator: ",") })
+}
+
+extension ValueParser where Value == [String] {
+    /// Comma-separated hypervisor types in order (`qemu,dragonball`).
+    static let hypervisorNames = Self(
+        parse: { (text: String) throws(ValueError) -> [String] in
+            let names = text.split(separator: ",").map { $0.trimmingSpaces() }
+            guard !names.isEmpty,
+                names.allSatisfy({ !$0.isEmpty && (try? ValueParser<Set<String>>.hypervisorTypes.parse($0)) != nil })
+            else { throw ValueError(expected: "comma-separated hypervisor types such as qemu,dragonball") }
+            return names
+        }, format: { $0.joined(separator: ",") })
 }

@@ -214,9 +214,17 @@ private func usageError(_ arguments: [String], _ environment: [String: String] =
         #expect(try DemoSettings.table.resolve([], environment: [:], defaults: DemoSettings()).agent.cri == nil)
         guard
             case .simulate(let simulation) = try Command.parse(
-                ["simulate", "--root", "/tmp/r/", "--flavor", "mixed", "--faults", "hang:2"], environment: [:])
+                [
+                    "simulate", "--root", "/tmp/r/", "--flavor", "mixed", "--faults", "hang:2", "--hypervisors",
+                    "qemu,clh",
+                ],
+                environment: [:])
         else { throw TestFailure("not simulate") }
         #expect(simulation.root == "/tmp/r" && simulation.flavors == [.go, .rust] && simulation.faults.count == 1)
+        #expect(simulation.hypervisors == ["qemu", "clh"])
+        #expect(throws: UsageError.self) {
+            try Command.parse(["simulate", "--root", "/tmp/r", "--hypervisors", "qemu,,Bad"], environment: [:])
+        }
         #expect(throws: UsageError.self) { try Command.parse(["simulate"], environment: [:]) }
         guard case .text(let help) = try Command.parse(["--help"], environment: [:]) else {
             throw TestFailure("no help")
