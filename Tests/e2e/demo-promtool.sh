@@ -62,11 +62,12 @@ for sample in exposition.read(sys.argv[1]):
 print(f"{len(seen)} series, label names unique per line, no duplicate series")
 PY
 
-# The same snapshot gzipped and plain: only the scrape counter may differ. A round can swap the
+# The same snapshot gzipped and plain: only the scrape counter and the process's own readings may differ. A round can swap the
 # snapshot between two requests, so try a few times (5: a second of polling).
 same_body() {
-    curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -v '^kata_monitor_scrape_count ' >"$work/plain.prom"
-    curl -fsS --compressed "http://127.0.0.1:$PORT/metrics" | grep -v '^kata_monitor_scrape_count ' >"$work/gz.prom"
+    local own='^kata_monitor_(scrape_count|process_[a-z_]+) '
+    curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -Ev "$own" >"$work/plain.prom"
+    curl -fsS --compressed "http://127.0.0.1:$PORT/metrics" | grep -Ev "$own" >"$work/gz.prom"
     cmp -s "$work/plain.prom" "$work/gz.prom"
 }
 WAIT_SECONDS=1 wait_for "gzip body differs from plain body" same_body
@@ -82,4 +83,25 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "exit $code after ${elapsed_ms} ms"
 [ "$code" = 0 ] || fail "demo exited $code on SIGTERM: $(tail -5 "$work/demo.err")"
 [ "$elapsed_ms" -lt 1500 ] || fail "shutdown took ${elapsed_ms} ms"
+echo "== the README's runtime-rs demo: QEMU shims are never asked (they would abort), Dragonball ones are"
+PORT=$(free_port)
+"$bin" demo --flavor rust --hypervisors qemu,dragonball --listen-address "127.0.0.1:$PORT" --metrics-interval-secs 1 \
+    >"$work/rs.out" 2>"$work/rs.err" &
+pid=$!
+pids+=("$pid")
+statuses() { curl -fsS "http://127.0.0.1:$PORT/sandboxes?format=json" | jq -c '[.[] | .status] | sort'; }
+two_kinds() { [ "$(statuses)" = '["skipped","skipped","up"]' ]; }
+wait_for "statuses are not two skipped and one up: $(statuses 2>&1)" two_kinds
+# Rounds go by; a shim that had been asked would have aborted and its sandbox would be failing.
+rounds() { curl -fsS "http://127.0.0.1:$PORT/metrics" | sed -n 's/^kata_pulse_collection_rounds_total //p'; }
+three_rounds() { [ "$(rounds)" -ge 3 ]; }
+wait_for "fewer than 3 rounds" three_rounds
+two_kinds || fail "after 3 rounds: $(statuses)"
+curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -c '^kata_pulse_sandbox_skipped{.*hypervisor="qemu"} 1$' | grep -qx 2 ||
+    fail "kata_pulse_sandbox_skipped does not list the two QEMU sandboxes"
+grep -q 'msg="not asking the sandbox' "$work/rs.err" || fail "the skip was not logged"
+kill -TERM "$pid"
+wait "$pid" || true
+pid=
+
 echo "demo-promtool: ok"
