@@ -14,7 +14,8 @@
 # (10 s for one input) or running out of memory (2 GiB) stops the target, leaves the input in
 # Fuzz/.build/artifacts/TARGET/ and makes the script exit 1 once every target has run; the output says where
 # the input is and how to replay it. The build (release, instrumented, -enable-testing for the targets'
-# @testable imports) lives in Fuzz/.build.
+# @testable imports) lives in Fuzz/.build; FUZZ_CONFIGURATION=debug builds unoptimized instead (quicker to
+# build, slower to run: what CI's short runs use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,7 +52,7 @@ fi
 # every Swift module (KataPulse and its dependencies are instrumented too). One build for every target: the
 # fuzz package's targets need only the KataPulse library (no gRPC, CRI or BoringSSL), and a build per
 # --product was planned anew each time (SwiftPM 6.3.1), compiling everything again (about 3 minutes each).
-build=(swift build --package-path Fuzz --scratch-path Fuzz/.build -c release
+build=(swift build --package-path Fuzz --scratch-path Fuzz/.build -c "${FUZZ_CONFIGURATION:-release}"
     --sanitize fuzzer --sanitize address -Xswiftc "-sanitize=fuzzer,address" -Xswiftc -enable-testing)
 echo "fuzz: building $(targets | while read -r name; do product "$name"; done | tr '\n' ' ')[${SECONDS}s]"
 "${build[@]}"
