@@ -15,7 +15,7 @@
 
 // A trimmed copy of the Kubernetes Container Runtime Interface, kubernetes/cri-api
 // pkg/apis/runtime/v1/api.proto (Apache-2.0). KataPulse keeps only what it calls: RuntimeService.Version and
-// RuntimeService.ListPodSandbox, with the messages they need. Package, service, message names and field numbers
+// RuntimeService.ListPodSandbox, ListContainers and ListContainerStats, with the messages they need. Package, service, message names and field numbers
 // are upstream's, so the runtime (containerd, CRI-O) sees the same wire format. Fields left out are skipped as
 // unknown fields when a response carries them; omissions are noted where they happen.
 // Regenerate the Swift code with scripts/generate-cri.sh.
@@ -68,10 +68,38 @@ public enum Runtime_V1_RuntimeService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ListContainers" metadata.
+        public enum ListContainers: Sendable {
+            /// Request type for "ListContainers".
+            public typealias Input = Runtime_V1_ListContainersRequest
+            /// Response type for "ListContainers".
+            public typealias Output = Runtime_V1_ListContainersResponse
+            /// Descriptor for "ListContainers".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "ListContainers",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListContainerStats" metadata.
+        public enum ListContainerStats: Sendable {
+            /// Request type for "ListContainerStats".
+            public typealias Input = Runtime_V1_ListContainerStatsRequest
+            /// Response type for "ListContainerStats".
+            public typealias Output = Runtime_V1_ListContainerStatsResponse
+            /// Descriptor for "ListContainerStats".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "ListContainerStats",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "runtime.v1.RuntimeService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Version.descriptor,
-            ListPodSandbox.descriptor
+            ListPodSandbox.descriptor,
+            ListContainers.descriptor,
+            ListContainerStats.descriptor
         ]
     }
 }
@@ -100,7 +128,7 @@ extension Runtime_V1_RuntimeService {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The runtime side of CRI; only the two calls KataPulse makes.
+    /// > The runtime side of CRI; only the calls KataPulse makes.
     public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
         /// Handle the "Version" method.
         ///
@@ -137,6 +165,42 @@ extension Runtime_V1_RuntimeService {
             request: GRPCCore.StreamingServerRequest<Runtime_V1_ListPodSandboxRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListPodSandboxResponse>
+
+        /// Handle the "ListContainers" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ListContainers lists the containers (for Kata, the ones inside the VM).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ListContainersRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ListContainersResponse` messages.
+        func listContainers(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ListContainersRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListContainersResponse>
+
+        /// Handle the "ListContainerStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ListContainerStats returns the containers' resource usage (for Kata, from the guest's cgroups).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ListContainerStatsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ListContainerStatsResponse` messages.
+        func listContainerStats(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ListContainerStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListContainerStatsResponse>
     }
 
     /// Service protocol for the "runtime.v1.RuntimeService" service.
@@ -149,7 +213,7 @@ extension Runtime_V1_RuntimeService {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The runtime side of CRI; only the two calls KataPulse makes.
+    /// > The runtime side of CRI; only the calls KataPulse makes.
     public protocol ServiceProtocol: Runtime_V1_RuntimeService.StreamingServiceProtocol {
         /// Handle the "Version" method.
         ///
@@ -186,6 +250,42 @@ extension Runtime_V1_RuntimeService {
             request: GRPCCore.ServerRequest<Runtime_V1_ListPodSandboxRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListPodSandboxResponse>
+
+        /// Handle the "ListContainers" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ListContainers lists the containers (for Kata, the ones inside the VM).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainersRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ListContainersResponse` message.
+        func listContainers(
+            request: GRPCCore.ServerRequest<Runtime_V1_ListContainersRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListContainersResponse>
+
+        /// Handle the "ListContainerStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ListContainerStats returns the containers' resource usage (for Kata, from the guest's cgroups).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainerStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ListContainerStatsResponse` message.
+        func listContainerStats(
+            request: GRPCCore.ServerRequest<Runtime_V1_ListContainerStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListContainerStatsResponse>
     }
 
     /// Simple service protocol for the "runtime.v1.RuntimeService" service.
@@ -196,7 +296,7 @@ extension Runtime_V1_RuntimeService {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The runtime side of CRI; only the two calls KataPulse makes.
+    /// > The runtime side of CRI; only the calls KataPulse makes.
     public protocol SimpleServiceProtocol: Runtime_V1_RuntimeService.ServiceProtocol {
         /// Handle the "Version" method.
         ///
@@ -233,6 +333,42 @@ extension Runtime_V1_RuntimeService {
             request: Runtime_V1_ListPodSandboxRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Runtime_V1_ListPodSandboxResponse
+
+        /// Handle the "ListContainers" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ListContainers lists the containers (for Kata, the ones inside the VM).
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ListContainersRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ListContainersResponse` to respond with.
+        func listContainers(
+            request: Runtime_V1_ListContainersRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ListContainersResponse
+
+        /// Handle the "ListContainerStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ListContainerStats returns the containers' resource usage (for Kata, from the guest's cgroups).
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ListContainerStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ListContainerStatsResponse` to respond with.
+        func listContainerStats(
+            request: Runtime_V1_ListContainerStatsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ListContainerStatsResponse
     }
 }
 
@@ -262,6 +398,28 @@ extension Runtime_V1_RuntimeService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.ListContainers.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListContainersRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListContainersResponse>(),
+            handler: { request, context in
+                try await self.listContainers(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.ListContainerStats.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListContainerStatsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListContainerStatsResponse>(),
+            handler: { request, context in
+                try await self.listContainerStats(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -284,6 +442,28 @@ extension Runtime_V1_RuntimeService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListPodSandboxResponse> {
         let response = try await self.listPodSandbox(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listContainers(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ListContainersRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListContainersResponse> {
+        let response = try await self.listContainers(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listContainerStats(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ListContainerStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListContainerStatsResponse> {
+        let response = try await self.listContainerStats(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -319,6 +499,32 @@ extension Runtime_V1_RuntimeService.SimpleServiceProtocol {
             metadata: [:]
         )
     }
+
+    public func listContainers(
+        request: GRPCCore.ServerRequest<Runtime_V1_ListContainersRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListContainersResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ListContainersResponse>(
+            message: try await self.listContainers(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listContainerStats(
+        request: GRPCCore.ServerRequest<Runtime_V1_ListContainerStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListContainerStatsResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ListContainerStatsResponse>(
+            message: try await self.listContainerStats(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
 }
 
 // MARK: runtime.v1.RuntimeService (client)
@@ -332,7 +538,7 @@ extension Runtime_V1_RuntimeService {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The runtime side of CRI; only the two calls KataPulse makes.
+    /// > The runtime side of CRI; only the calls KataPulse makes.
     public protocol ClientProtocol: Sendable {
         /// Call the "Version" method.
         ///
@@ -379,6 +585,52 @@ extension Runtime_V1_RuntimeService {
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListPodSandboxResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListContainers" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ListContainers lists the containers (for Kata, the ones inside the VM).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainersRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListContainersRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListContainersResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listContainers<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListContainersRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListContainersRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListContainersResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainersResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListContainerStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ListContainerStats returns the containers' resource usage (for Kata, from the guest's cgroups).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainerStatsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListContainerStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListContainerStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listContainerStats<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListContainerStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListContainerStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListContainerStatsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainerStatsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
     }
 
     /// Generated client for the "runtime.v1.RuntimeService" service.
@@ -389,7 +641,7 @@ extension Runtime_V1_RuntimeService {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The runtime side of CRI; only the two calls KataPulse makes.
+    /// > The runtime side of CRI; only the calls KataPulse makes.
     public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
@@ -468,6 +720,74 @@ extension Runtime_V1_RuntimeService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ListContainers" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ListContainers lists the containers (for Kata, the ones inside the VM).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainersRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListContainersRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListContainersResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listContainers<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListContainersRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListContainersRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListContainersResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainersResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.ListContainers.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListContainerStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ListContainerStats returns the containers' resource usage (for Kata, from the guest's cgroups).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainerStatsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListContainerStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListContainerStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listContainerStats<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListContainerStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListContainerStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListContainerStatsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainerStatsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.ListContainerStats.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -527,6 +847,64 @@ extension Runtime_V1_RuntimeService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListPodSandboxRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListPodSandboxResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListContainers" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > ListContainers lists the containers (for Kata, the ones inside the VM).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ListContainersRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listContainers<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ListContainersRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainersResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listContainers(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListContainersRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListContainersResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListContainerStats" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > ListContainerStats returns the containers' resource usage (for Kata, from the guest's cgroups).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ListContainerStatsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listContainerStats<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ListContainerStatsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainerStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listContainerStats(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListContainerStatsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListContainerStatsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -596,6 +974,72 @@ extension Runtime_V1_RuntimeService.ClientProtocol {
             metadata: metadata
         )
         return try await self.listPodSandbox(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListContainers" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > ListContainers lists the containers (for Kata, the ones inside the VM).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listContainers<Result>(
+        _ message: Runtime_V1_ListContainersRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainersResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ListContainersRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listContainers(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListContainerStats" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > ListContainerStats returns the containers' resource usage (for Kata, from the guest's cgroups).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listContainerStats<Result>(
+        _ message: Runtime_V1_ListContainerStatsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainerStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ListContainerStatsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listContainerStats(
             request: request,
             options: options,
             onResponse: handleResponse

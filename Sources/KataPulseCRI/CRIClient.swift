@@ -9,7 +9,7 @@ import NIOCore
 /// One long-lived HTTP/2 connection, made on first use and made again after the runtime restarts or its
 /// socket is recreated; ``run()`` must be running for calls to proceed. Every call has a deadline and a
 /// response size limit, and fails at once instead of queueing while the runtime is unreachable.
-public struct CRIClient: PodMetadataSource {
+public struct CRIClient: PodMetadataSource, ContainerUsageSource {
     /// How the client reaches the runtime.
     public struct Configuration: Sendable {
         /// The runtime's unix socket path.
@@ -90,6 +90,24 @@ public struct CRIClient: PodMetadataSource {
         return PodMetadata.index(response)
     }
 
+    /// The running containers of every pod sandbox.
+    public func listRunningContainers() async throws(CRIError) -> [ContainerUsage.Container] {
+        let response = try await call(.listContainers) { client, options in
+            try await Runtime_V1_RuntimeService.Client(wrapping: client).listContainers(
+                request: ClientRequest(message: .with { $0.filter.state.state = .containerRunning }), options: options)
+        }
+        return response.containers.map(ContainerUsage.Container.init)
+    }
+
+    /// Every container's usage, by container id.
+    public func listContainerStats() async throws(CRIError) -> [String: ContainerUsage.Stats] {
+        let response = try await call(.listContainerStats) { client, options in
+            try await Runtime_V1_RuntimeService.Client(wrapping: client).listContainerStats(
+                request: ClientRequest(message: Runtime_V1_ListContainerStatsRequest()), options: options)
+        }
+        return ContainerUsage.Stats.index(response)
+    }
+
     private func call<Response: Sendable>(
         _ method: CRIMethod,
         _ body: (GRPCClient<HTTP2ClientTransport.Posix>, CallOptions) async throws -> Response
@@ -116,7 +134,7 @@ extension PodMetadata {
     init(_ sandbox: Runtime_V1_PodSandbox) {
         self.init(
             uid: sandbox.metadata.uid, name: sandbox.metadata.name, namespace: sandbox.metadata.namespace,
-            createdAt: sandbox.createdAt > 0 ? Double(sandbox.createdAt) / 1e9 : nil,
+            createdAt: sandbox.createdAt > 0 ? UnixTime.seconds(nanoseconds: sandbox.createdAt) : nil,
             runtimeHandler: sandbox.runtimeHandler, state: sandbox.state == .sandboxReady ? .ready : .notReady)
     }
 
@@ -126,6 +144,46 @@ extension PodMetadata {
         index.reserveCapacity(response.items.count)
         for item in response.items where !item.id.isEmpty {
             index[item.id] = PodMetadata(item)
+        }
+        return index
+    }
+}
+
+extension ContainerUsage.Container {
+    /// Reads one `ListContainers` item; `created_at` is in nanoseconds, 0 when unknown.
+    init(_ container: Runtime_V1_Container) {
+        let image =
+            container.image.userSpecifiedImage.isEmpty ? container.image.image : container.image.userSpecifiedImage
+        self.init(
+            id: container.id, sandboxID: container.podSandboxID, name: container.metadata.name,
+            image: image.isEmpty ? container.imageRef : image,
+            createdAt: container.createdAt > 0 ? UnixTime.seconds(nanoseconds: container.createdAt) : nil)
+    }
+}
+
+extension ContainerUsage.Stats {
+    /// Reads one `ListContainerStats` item; a value the runtime left unset stays nil.
+    init(_ stats: Runtime_V1_ContainerStats) {
+        let cpu = stats.hasCpu ? stats.cpu : nil
+        let memory = stats.hasMemory ? stats.memory : nil
+        let layer = stats.hasWritableLayer ? stats.writableLayer : nil
+        self.init(
+            cpuNanoseconds: cpu.flatMap { $0.hasUsageCoreNanoSeconds ? $0.usageCoreNanoSeconds.value : nil },
+            workingSetBytes: memory.flatMap { $0.hasWorkingSetBytes ? $0.workingSetBytes.value : nil },
+            usageBytes: memory.flatMap { $0.hasUsageBytes ? $0.usageBytes.value : nil },
+            rssBytes: memory.flatMap { $0.hasRssBytes ? $0.rssBytes.value : nil },
+            pageFaults: memory.flatMap { $0.hasPageFaults ? $0.pageFaults.value : nil },
+            majorPageFaults: memory.flatMap { $0.hasMajorPageFaults ? $0.majorPageFaults.value : nil },
+            swapBytes: stats.hasSwap && stats.swap.hasSwapUsageBytes ? stats.swap.swapUsageBytes.value : nil,
+            writableLayerBytes: layer.flatMap { $0.hasUsedBytes ? $0.usedBytes.value : nil },
+            writableLayerMountpoint: layer?.fsID.mountpoint ?? "")
+    }
+
+    /// Usage by container id from a `ListContainerStats` response; items without an id are skipped.
+    static func index(_ response: Runtime_V1_ListContainerStatsResponse) -> [String: ContainerUsage.Stats] {
+        var index: [String: ContainerUsage.Stats] = [:]
+        for item in response.stats where !item.attributes.id.isEmpty {
+            index[item.attributes.id] = ContainerUsage.Stats(item)
         }
         return index
     }

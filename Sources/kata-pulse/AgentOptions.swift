@@ -101,6 +101,12 @@ enum AgentOptions {
             \.agent.collection.cadvisor.vmContainer, ValueParser.text.optional,
             defaultText: "none (the shape of a pod-level cgroup)"),
         .value(
+            "cadvisor-containers", environment: ["KATA_PULSE_CADVISOR_CONTAINERS"], "BOOL",
+            help:
+                "With CRI, publish each container's cAdvisor rows (container and image set) from ListContainerStats: "
+                + "the guest's cgroups, read by the runtime through the shim.",
+            \.agent.collection.cadvisor.containers, .boolean),
+        .value(
             "cadvisor-disk-exclude", environment: ["KATA_PULSE_CADVISOR_DISK_EXCLUDE"], "REGEX",
             help: "Guest disks left out of container_fs_* (a regular expression over the whole disk name).",
             \.agent.collection.cadvisor.disks, .diskFilter,

@@ -49,6 +49,7 @@ private let cases: [String: OptionCase] = [
     "skip-metrics-hypervisors": .init(good: "qemu, clh", bad: "QEMU") {
         $0.agent.collection.runtimeRS.skippedHypervisors == ["qemu", "clh"]
     },
+    "cadvisor-containers": .init(good: "false", bad: "maybe") { !$0.agent.collection.cadvisor.containers },
     "cadvisor-vm-container": .init(good: "vm", bad: "") { $0.agent.collection.cadvisor.vmContainer == "vm" },
     "cadvisor-disk-exclude": .init(good: "vd[b-z]", bad: "(") {
         $0.agent.collection.cadvisor.disks.pattern == "vd[b-z]"

@@ -32,6 +32,16 @@ public struct Agent: Sendable {
                 configuration: configuration.metadata, client: source, changes: registry.subscribe(), health: health,
                 logger: logger, onUpdate: { metadata.continuation.yield($0) })
         }
+        let containerUpdates = AsyncStream.makeStream(
+            of: ContainerUsageUpdate.self, bufferingPolicy: .bufferingNewest(1))
+        let collection = configuration.collection
+        let containerCollector = zip(metadataSource as? any ContainerUsageSource, criHealth).flatMap {
+            source, health -> ContainerUsageCollector? in
+            guard collection.exposition.contains(.cadvisor), collection.cadvisor.containers else { return nil }
+            return ContainerUsageCollector(
+                interval: collection.interval, source: source, health: health, logger: logger,
+                onUpdate: { containerUpdates.continuation.yield($0) })
+        }
         let served = configuration.collection.exposition
         let exports: [any SnapshotExport] = [
             TextfileExport(configuration: configuration.textfile, served: served) as (any SnapshotExport)?,
@@ -50,6 +60,7 @@ public struct Agent: Sendable {
             configuration: configuration.collection, changes: registry.changes, client: client, locator: locator,
             store: store, builder: SnapshotBuilder(sources: ownSources), logger: logger, progress: progress,
             metadata: resolver == nil ? nil : metadata.stream,
+            containers: containerCollector == nil ? nil : containerUpdates.stream,
             onRound: { summary, snapshot in
                 rounds.continuation.yield(summary)
                 snapshots.continuation.yield(snapshot)
@@ -74,7 +85,8 @@ public struct Agent: Sendable {
         let watcher: [any Service] =
             access.configuration.file == nil ? [] : [WebConfigWatcher(access: access, logger: logger)]
         self.services =
-            [registry] + [resolver].compactMap { $0 } + [collector, server] + watcher + exporting + systemd
+            [registry] + [resolver].compactMap { $0 } + [containerCollector].compactMap { $0 }
+            + [collector, server] + watcher + exporting + systemd
         self.store = store
         self.criHealth = criHealth
         self.limiter = limiter

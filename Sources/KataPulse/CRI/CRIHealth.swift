@@ -47,6 +47,21 @@ public final class CRIHealth: OwnMetricsSource {
         }
     }
 
+    /// Makes one call, recording its duration and outcome.
+    func measure<T: Sendable>(
+        _ method: CRIMethod, isolation: isolated (any Actor)? = #isolation, _ call: () async throws(CRIError) -> T
+    ) async throws(CRIError) -> T {
+        let started = ContinuousClock.now
+        do {
+            let value = try await call()
+            record(method, seconds: (ContinuousClock.now - started).seconds, error: nil, at: UnixTime.now())
+            return value
+        } catch {
+            record(method, seconds: (ContinuousClock.now - started).seconds, error: error, at: UnixTime.now())
+            throw error
+        }
+    }
+
     func setPendingSandboxes(_ count: Int) {
         state.withLock { $0.pendingSandboxes = count }
     }

@@ -113,7 +113,9 @@ public actor MetadataResolver: Service {
         needsList = false
         do {
             if !everReachable || failing { try await logVersion() }
-            listed = try await timed(.listPodSandbox) { source throws(CRIError) in try await source.listPodSandboxes() }
+            listed = try await health.measure(.listPodSandbox) { () throws(CRIError) in
+                try await client.listPodSandboxes()
+            }
         } catch {
             if Task.isCancelled { return configuration.resyncInterval }
             noteFailure(error)
@@ -136,7 +138,7 @@ public actor MetadataResolver: Service {
 
     /// Calls `Version`, logging the runtime's name the first time it answers after being unknown or failing.
     private func logVersion() async throws(CRIError) {
-        let version = try await timed(.version) { source throws(CRIError) in try await source.version() }
+        let version = try await health.measure(.version) { () throws(CRIError) in try await client.version() }
         everReachable = true
         logger.info(
             "CRI runtime reachable",
@@ -144,21 +146,6 @@ public actor MetadataResolver: Service {
                 "endpoint": "\(client.endpoint)", "runtime": "\(version.runtimeName)",
                 "runtime_version": "\(version.runtimeVersion)", "api_version": "\(version.apiVersion)",
             ])
-    }
-
-    /// Makes one call, recording its duration and outcome in ``CRIHealth``.
-    private func timed<T: Sendable>(
-        _ method: CRIMethod, _ call: (any PodMetadataSource) async throws(CRIError) -> T
-    ) async throws(CRIError) -> T {
-        let started = ContinuousClock.now
-        do {
-            let value = try await call(client)
-            health.record(method, seconds: (ContinuousClock.now - started).seconds, error: nil, at: UnixTime.now())
-            return value
-        } catch {
-            health.record(method, seconds: (ContinuousClock.now - started).seconds, error: error, at: UnixTime.now())
-            throw error
-        }
     }
 
     private func noteFailure(_ error: CRIError) {

@@ -27,6 +27,8 @@ public struct CRIRuntimeVersion: Sendable, Equatable {
 public enum CRIMethod: String, Sendable, CaseIterable {
     case version = "Version"
     case listPodSandbox = "ListPodSandbox"
+    case listContainers = "ListContainers"
+    case listContainerStats = "ListContainerStats"
 }
 
 /// A failed CRI call: the method, its gRPC status code (Go's spelling, as in `grpc_code` labels) and message.

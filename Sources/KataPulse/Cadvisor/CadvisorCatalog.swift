@@ -99,6 +99,9 @@ public enum CadvisorCatalog {
     static let fsIOTimeWeighted = family(
         "container_fs_io_time_weighted_seconds_total", .counter, "Cumulative weighted I/O time in seconds",
         ["device"])
+    static let fsUsage = family(
+        "container_fs_usage_bytes", .gauge, "Number of bytes that are consumed by the container on this filesystem.",
+        ["device"])
     static let threads = family("container_threads", .gauge, "Number of threads running inside the container")
     static let tasksState = family("container_tasks_state", .gauge, "Number of tasks in given state", ["state"])
     static let fileDescriptors = family(
@@ -115,7 +118,7 @@ public enum CadvisorCatalog {
         networkReceiveBytes, networkReceivePackets, networkReceiveErrors, networkReceiveDropped,
         networkTransmitBytes, networkTransmitPackets, networkTransmitErrors, networkTransmitDropped, fsReads,
         fsReadsMerged, fsSectorReads, fsReadsBytes, fsReadSeconds, fsWrites, fsWritesMerged, fsSectorWrites,
-        fsWritesBytes, fsWriteSeconds, fsIOCurrent, fsIOTime, fsIOTimeWeighted, threads, tasksState,
+        fsWritesBytes, fsWriteSeconds, fsIOCurrent, fsIOTime, fsIOTimeWeighted, fsUsage, threads, tasksState,
         fileDescriptors, lastSeen, startTime,
     ]
 }

@@ -65,6 +65,8 @@ public enum CadvisorMapper {
         public var disks = try! DiskFilter()
         /// Labels the VM as a pseudo-container of this name (`container` and `image`); nil for the pod shape.
         public var vmContainer: String?
+        /// Publishes each container's own rows from CRI (``CadvisorContainerMapper``) when CRI is on.
+        public var containers = true
 
         public init() {}
     }
@@ -74,7 +76,7 @@ public enum CadvisorMapper {
         _ families: [MetricFamily], identity: CadvisorIdentity, disks: DiskFilter, now: Double
     ) -> [MetricFamily] {
         let guest = GuestData(families)
-        var out = Emitter(identity: identity.labels)
+        var out = CadvisorEmitter(identity: identity.labels)
 
         if let cpu = guest.cpuTotal, let user = cpu["user"], let system = cpu["system"] {
             let nice = cpu["nice"] ?? 0
@@ -215,7 +217,7 @@ private struct GuestData {
 }
 
 /// Collects samples per catalog family with cAdvisor's label set.
-private struct Emitter {
+struct CadvisorEmitter {
     let identity: [Label]
     private var byName: [String: MetricFamily] = [:]
 

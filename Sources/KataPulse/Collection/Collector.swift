@@ -43,6 +43,9 @@ public actor Collector: Service {
     private let progress: CollectionProgress
     private let onRound: @Sendable (RoundSummary, Snapshot) -> Void
     private let metadataUpdates: AsyncStream<[String: PodMetadata]>?
+    private let containerUpdates: AsyncStream<ContainerUsageUpdate>?
+    /// The containers' usage from CRI, as last read.
+    private var containerUsage = ContainerUsageUpdate(bySandbox: [:], readAt: 0)
     private var records: [String: SandboxRecord] = [:]
     /// Sandboxes to collect outside the rounds: new ones.
     private nonisolated let partialCollectionRequests: AsyncStream<[String]>
@@ -55,10 +58,12 @@ public actor Collector: Service {
         configuration: Configuration, changes: AsyncStream<DiscoveryChange>, client: ShimClient,
         locator: ShimSocketLocator, store: SnapshotStore, builder: SnapshotBuilder = SnapshotBuilder(), logger: Logger,
         progress: CollectionProgress = CollectionProgress(), metadata: AsyncStream<[String: PodMetadata]>? = nil,
+        containers: AsyncStream<ContainerUsageUpdate>? = nil,
         onRound: @escaping @Sendable (RoundSummary, Snapshot) -> Void = { _, _ in }
     ) {
         self.progress = progress
         self.metadataUpdates = metadata
+        self.containerUpdates = containers
         (partialCollectionRequests, partialCollections) = AsyncStream.makeStream(of: [String].self)
         self.onRound = onRound
         self.configuration = configuration
@@ -87,6 +92,13 @@ public actor Collector: Service {
                         }
                     }
                 }
+                if let containerUpdates = self.containerUpdates {
+                    group.addTask {
+                        for await update in containerUpdates {
+                            await self.apply(update)
+                        }
+                    }
+                }
                 group.addTask {
                     for await ids in self.partialCollectionRequests {
                         try? await Task.sleep(for: self.configuration.newSandboxDelay)
@@ -110,8 +122,33 @@ public actor Collector: Service {
     /// Applies a discovery change and republishes at once.
     func apply(_ change: DiscoveryChange) {
         for id in change.removed { records[id] = nil }
-        for id in change.added where records[id] == nil { records[id] = SandboxRecord(id: id, metadata: metadata[id]) }
+        for id in change.added where records[id] == nil {
+            var record = SandboxRecord(id: id, metadata: metadata[id])
+            record.containers = containerRows(for: record)
+            records[id] = record
+        }
         publish()
+    }
+
+    /// Applies newly read container usage and republishes at once; containers that are gone leave.
+    func apply(_ update: ContainerUsageUpdate) {
+        containerUsage = update
+        for (id, var record) in records {
+            record.containers = containerRows(for: record)
+            records[id] = record
+        }
+        publish()
+    }
+
+    /// A sandbox's per-container cAdvisor rows under its current labels, as configured.
+    private func containerRows(for record: SandboxRecord) -> RenderedSandbox? {
+        guard configuration.exposition.contains(.cadvisor), configuration.cadvisor.containers,
+            let usage = containerUsage.bySandbox[record.id], !usage.isEmpty
+        else { return nil }
+        let families = CadvisorContainerMapper.map(
+            usage, sandboxID: record.id, namespace: record.labels.criNamespace, pod: record.labels.criName,
+            now: containerUsage.readAt)
+        return RenderedSandbox(id: record.id, families: families, labels: record.labels)
     }
 
     /// Applies newly resolved pod metadata and republishes at once: sandboxes already collected are
@@ -121,6 +158,7 @@ public actor Collector: Service {
         for (id, var record) in records where record.metadata != update[id] {
             record.metadata = update[id]
             record.rendered = record.rendered?.relabelled(to: record.labels, startTime: record.metadata?.createdAt)
+            record.containers = containerRows(for: record)
             records[id] = record
         }
         publish()

@@ -11,6 +11,8 @@ public struct SandboxRecord: Sendable {
     public var socketPath: String?
     /// The last successfully collected metrics; kept when a later round fails.
     public var rendered: RenderedSandbox?
+    /// Its containers' cAdvisor rows from CRI, under the sandbox's labels; nil without them.
+    public var containers: RenderedSandbox?
     /// Unix time of the last attempt and of the last success.
     public var lastAttempt: Double?
     public var lastSuccess: Double?

@@ -64,10 +64,11 @@ public struct SnapshotBuilder: Sendable {
         var byName: [String: [(sandbox: RenderedSandbox, family: RenderedFamily)]] = [:]
         var estimatedSize = 0
         for record in sandboxes {
-            guard let rendered = record.rendered else { continue }
-            estimatedSize += rendered.body.count
-            for family in rendered.families {
-                byName[family.name, default: []].append((rendered, family))
+            for rendered in [record.rendered, record.containers].compactMap({ $0 }) {
+                estimatedSize += rendered.body.count
+                for family in rendered.families {
+                    byName[family.name, default: []].append((rendered, family))
+                }
             }
         }
         var conflicts = 0

@@ -9,4 +9,15 @@ public enum UnixTime {
         clock_gettime(CLOCK_REALTIME, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
+
+    /// Nanoseconds (since the epoch, or of CPU time) as seconds: whole seconds and the fraction converted apart,
+    /// since a Double cannot hold today's epoch nanoseconds exactly (`…100.25` stays `…100.25`).
+    public static func seconds(nanoseconds: Int64) -> Double {
+        Double(nanoseconds / 1_000_000_000) + Double(nanoseconds % 1_000_000_000) / 1e9
+    }
+
+    /// ``seconds(nanoseconds:)`` for an unsigned count.
+    public static func seconds(nanoseconds: UInt64) -> Double {
+        Double(nanoseconds / 1_000_000_000) + Double(nanoseconds % 1_000_000_000) / 1e9
+    }
 }

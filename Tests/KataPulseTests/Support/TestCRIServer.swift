@@ -6,8 +6,9 @@ import Synchronization
 @testable import KataPulse
 @testable import KataPulseCRI
 
-/// A CRI `runtime.v1` runtime in-process, served by grpc-swift-2 on a unix socket: it lists the sandboxes a
-/// test gives it and can be told to fail, to never answer, or be stopped and started again on the same path.
+/// A CRI `runtime.v1` runtime in-process, served by grpc-swift-2 on a unix socket: it lists the sandboxes and
+/// containers (with their usage) a test gives it and can be told to fail, to never answer, or be stopped and
+/// started again on the same path.
 final class TestCRIServer: Sendable {
     /// How the runtime answers.
     enum Behaviour: Sendable {
@@ -22,7 +23,8 @@ final class TestCRIServer: Sendable {
     private let state = Mutex(
         (
             sandboxes: [Runtime_V1_PodSandbox](), behaviour: Behaviour.answer, calls: 0, server: ServerTask?.none,
-            stopped: Set<ObjectIdentifier>()
+            stopped: Set<ObjectIdentifier>(), containers: [Runtime_V1_Container](),
+            stats: [String: Runtime_V1_ContainerStats](), statsBehaviour: Behaviour.answer, statsCalls: 0
         ))
 
     private struct ServerTask: Sendable {
@@ -97,6 +99,77 @@ final class TestCRIServer: Sendable {
         state.withLock { $0.sandboxes.append(sandbox) }
     }
 
+    /// How `ListContainerStats` answers, whatever the other calls do.
+    var statsBehaviour: Behaviour {
+        get { state.withLock { $0.statsBehaviour } }
+        set { state.withLock { $0.statsBehaviour = newValue } }
+    }
+
+    /// `ListContainerStats` calls served so far.
+    var statsCalls: Int { state.withLock { $0.statsCalls } }
+
+    /// Adds (or replaces) a container and its usage; nil values are left unset, as a runtime that does not
+    /// know them sends them.
+    func setContainer(
+        id: String, sandboxID: String, name: String, image: String, userSpecifiedImage: String = "",
+        createdAt: Int64 = 1_764_000_100_250_000_000, running: Bool = true, cpuNanoseconds: UInt64? = nil,
+        workingSet: UInt64? = nil, usage: UInt64? = nil, rss: UInt64? = nil, pageFaults: UInt64? = nil,
+        majorPageFaults: UInt64? = nil, swap: UInt64? = nil, writableLayer: UInt64? = nil
+    ) {
+        let container = Runtime_V1_Container.with {
+            $0.id = id
+            $0.podSandboxID = sandboxID
+            $0.metadata = .with { $0.name = name }
+            $0.image = .with {
+                $0.image = image
+                $0.userSpecifiedImage = userSpecifiedImage
+            }
+            $0.imageRef = "sha256:0123456789abcdef"
+            $0.state = running ? .containerRunning : .containerExited
+            $0.createdAt = createdAt
+            $0.labels = ["io.kubernetes.container.name": name]
+        }
+        func wrap(_ value: UInt64?) -> Runtime_V1_UInt64Value? { value.map { v in .with { $0.value = v } } }
+        let stats = Runtime_V1_ContainerStats.with { stats in
+            stats.attributes = .with {
+                $0.id = id
+                $0.metadata = .with { $0.name = name }
+            }
+            stats.cpu = .with { cpu in
+                cpu.timestamp = 1_764_000_200_000_000_000
+                if let value = wrap(cpuNanoseconds) { cpu.usageCoreNanoSeconds = value }
+            }
+            stats.memory = .with { memory in
+                memory.timestamp = 1_764_000_200_000_000_000
+                if let value = wrap(workingSet) { memory.workingSetBytes = value }
+                if let value = wrap(usage) { memory.usageBytes = value }
+                if let value = wrap(rss) { memory.rssBytes = value }
+                if let value = wrap(pageFaults) { memory.pageFaults = value }
+                if let value = wrap(majorPageFaults) { memory.majorPageFaults = value }
+            }
+            if let value = wrap(swap) { stats.swap = .with { $0.swapUsageBytes = value } }
+            if let value = wrap(writableLayer) {
+                stats.writableLayer = .with {
+                    $0.fsID = .with { $0.mountpoint = "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs" }
+                    $0.usedBytes = value
+                }
+            }
+        }
+        state.withLock { state in
+            state.containers.removeAll { $0.id == id }
+            state.containers.append(container)
+            state.stats[id] = stats
+        }
+    }
+
+    /// Removes a container (and its usage).
+    func removeContainer(id: String) {
+        state.withLock { state in
+            state.containers.removeAll { $0.id == id }
+            state.stats[id] = nil
+        }
+    }
+
     private func respond<Response: Sendable>(_ make: @Sendable () -> Response) async throws -> Response {
         let behaviour = state.withLock { state in
             state.calls += 1
@@ -131,6 +204,29 @@ final class TestCRIServer: Sendable {
         {
             let items = owner.state.withLock { $0.sandboxes }
             return try await owner.respond { .with { $0.items = items } }
+        }
+
+        func listContainers(request: Runtime_V1_ListContainersRequest, context: ServerContext) async throws
+            -> Runtime_V1_ListContainersResponse
+        {
+            let filter = request.filter
+            let containers = owner.state.withLock { $0.containers }.filter { container in
+                (!filter.hasState || container.state == filter.state.state)
+                    && (filter.podSandboxID.isEmpty || container.podSandboxID == filter.podSandboxID)
+                    && (filter.id.isEmpty || container.id == filter.id)
+            }
+            return try await owner.respond { .with { $0.containers = containers } }
+        }
+
+        func listContainerStats(request: Runtime_V1_ListContainerStatsRequest, context: ServerContext) async throws
+            -> Runtime_V1_ListContainerStatsResponse
+        {
+            let (stats, behaviour) = owner.state.withLock { state in
+                state.statsCalls += 1
+                return (state.stats.values.sorted { $0.attributes.id < $1.attributes.id }, state.statsBehaviour)
+            }
+            if case .fail(let code) = behaviour { throw RPCError(code: code, message: "test runtime has no stats") }
+            return try await owner.respond { .with { $0.stats = stats } }
         }
     }
 }
