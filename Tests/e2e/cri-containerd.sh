@@ -5,7 +5,10 @@
 #   - label every series of those sandboxes with their real uid/name/namespace (kata and cAdvisor families)
 #     and publish container_start_time_seconds from CRI's created_at;
 #   - keep serving with the metadata it had when containerd is killed (kata_pulse_cri_up 0);
-#   - notice containerd's restart by itself: cri_up 1 again, and a pod started after the restart is labelled.
+#   - notice containerd's restart by itself: cri_up 1 again, and a pod started after the restart is labelled;
+#   - publish a real container's cAdvisor rows (container="app", the pod's labels) with the usage containerd
+#     reads from its cgroup (a program that holds 48 MiB and burns some CPU), as it reads a Kata container's
+#     from the guest.
 source "$(dirname "$0")/lib/common.bash"
 source "$(dirname "$0")/lib/containerd.bash"
 fail() { echo "FAIL: $*" >&2; tail -n 20 "$work/agent.log" >&2; exit 1; }
@@ -82,4 +85,60 @@ wait_for "a pod started after the restart was not labelled" \
 check_labels "$cache" 6f1c2d3e-0000-4000-8000-00000000000c cache-0 team-c
 reachable=$(grep -c '"CRI runtime reachable"' "$work/agent.log" || true)
 [ "$reachable" -ge 2 ] || fail "expected the agent to log the runtime reachable twice, saw $reachable"
+echo "== a real container's cAdvisor rows"
+# The app image: a static program that touches 48 MiB and then works 50 ms out of every 250.
+mkdir -p "$work/app-root"
+cat >"$work/app.c" <<'C'
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+int main(void) {
+    size_t size = 48u << 20;
+    char *memory = malloc(size);
+    memset(memory, 1, size);
+    for (;;) {
+        struct timespec start, now, rest = {0, 200000000};
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        do { clock_gettime(CLOCK_MONOTONIC, &now); memory[now.tv_nsec % size]++; }
+        while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < 50000000L);
+        nanosleep(&rest, NULL);
+    }
+}
+C
+gcc -static -O1 -s -o "$work/app-root/app" "$work/app.c"
+python3 deploy/oci-archive.py --rootfs "$work/app-root" --name localhost/kata-pulse-e2e/app:1 \
+    --entrypoint '["/app"]' --output "$work/app.tar" >/dev/null
+ctr --address "$work/c.sock" -n k8s.io images import "$work/app.tar" >/dev/null
+app=$(cri container "$web" web-0 team-a 6f1c2d3e-0000-4000-8000-00000000000a app localhost/kata-pulse-e2e/app:1) ||
+    fail "could not start the app container"
+track_cri_id "$app"
+echo "container app: $app"
+# check_container: the rows carry the container and the pod, and agree with what containerd itself reports.
+check_container() {
+    curl -fsS "http://127.0.0.1:$AGENT_PORT/metrics" >"$work/metrics.txt"
+    read -r cpu_ns working_set < <(cri stats "$app")
+    python3 - "$work/metrics.txt" "$web" "$app" "$cpu_ns" "$working_set" <<'PY'
+import sys
+import exposition
+path, sandbox, container, cpu_ns, working_set = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+rows = {}
+for sample in exposition.read(path):
+    if sample.label.get("container") == "app":
+        expected = {"container": "app", "id": f"/kata/{sandbox}/{container}", "image": "localhost/kata-pulse-e2e/app:1",
+                    "name": container, "namespace": "team-a", "pod": "web-0"}
+        got = {k: sample.label.get(k) for k in expected}
+        assert got == expected, f"{sample.text}: {got}"
+        rows[sample.name] = sample.value
+cpu, memory = rows.get("container_cpu_usage_seconds_total"), rows.get("container_memory_working_set_bytes")
+assert cpu is not None and memory is not None, f"no app rows: {sorted(rows)}"
+# The agent's reading is at most an interval older than containerd's: CPU lower but close, memory close.
+assert 0 < cpu <= cpu_ns / 1e9 + 1e-9 and cpu_ns / 1e9 - cpu < 1.0, (cpu, cpu_ns)
+assert memory >= 40 * 2**20 and abs(memory - working_set) < 8 * 2**20, (memory, working_set)
+assert "container_start_time_seconds" in rows and "container_last_seen" in rows, sorted(rows)
+print(f"app: {cpu:.3f} s CPU (containerd: {cpu_ns / 1e9:.3f}), working set {memory / 2**20:.1f} MiB "
+      f"(containerd: {working_set / 2**20:.1f}); {len(rows)} families")
+PY
+}
+wait_for "the app container's rows never matched containerd's" check_container
+check_container
 echo "cri-containerd: ok"
