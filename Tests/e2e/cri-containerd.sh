@@ -86,32 +86,8 @@ check_labels "$cache" 6f1c2d3e-0000-4000-8000-00000000000c cache-0 team-c
 reachable=$(grep -c '"CRI runtime reachable"' "$work/agent.log" || true)
 [ "$reachable" -ge 2 ] || fail "expected the agent to log the runtime reachable twice, saw $reachable"
 echo "== a real container's cAdvisor rows"
-# The app image: a static program that touches 48 MiB and then works 50 ms out of every 250.
-mkdir -p "$work/app-root"
-cat >"$work/app.c" <<'C'
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-int main(void) {
-    size_t size = 48u << 20;
-    char *memory = malloc(size);
-    memset(memory, 1, size);
-    for (;;) {
-        struct timespec start, now, rest = {0, 200000000};
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        do { clock_gettime(CLOCK_MONOTONIC, &now); memory[now.tv_nsec % size]++; }
-        while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < 50000000L);
-        nanosleep(&rest, NULL);
-    }
-}
-C
-gcc -static -O1 -s -o "$work/app-root/app" "$work/app.c"
-python3 deploy/oci-archive.py --rootfs "$work/app-root" --name localhost/kata-pulse-e2e/app:1 \
-    --entrypoint '["/app"]' --output "$work/app.tar" >/dev/null
-ctr --address "$work/c.sock" -n k8s.io images import "$work/app.tar" >/dev/null
-app=$(cri container "$web" web-0 team-a 6f1c2d3e-0000-4000-8000-00000000000a app localhost/kata-pulse-e2e/app:1) ||
+app=$(start_app_container "$web" web-0 team-a 6f1c2d3e-0000-4000-8000-00000000000a) ||
     fail "could not start the app container"
-track_cri_id "$app"
 echo "container app: $app"
 # check_container: the rows carry the container and the pod, and agree with what containerd itself reports.
 check_container() {

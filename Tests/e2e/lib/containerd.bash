@@ -96,3 +96,37 @@ gcc -static -Os -s -o "$work/pause-root/pause" "$work/pause.c"
 python3 deploy/oci-archive.py --rootfs "$work/pause-root" --name localhost/kata-pulse-e2e/pause:1 \
     --entrypoint '["/pause"]' --output "$work/pause.tar" >/dev/null
 ctr --address "$work/c.sock" -n k8s.io images import "$work/pause.tar" >/dev/null
+
+# start_app_container POD_ID POD NAMESPACE UID: builds (once) and imports the "app" image, a static program
+# that touches 48 MiB and then works 50 ms out of every 250 (about 0.2 cores), starts it as container "app"
+# in the pod as the kubelet would, and prints the container id.
+start_app_container() {
+    if [ ! -e "$work/app.tar" ]; then
+        mkdir -p "$work/app-root"
+        cat >"$work/app.c" <<'C'
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+int main(void) {
+    size_t size = 48u << 20;
+    char *memory = malloc(size);
+    memset(memory, 1, size);
+    for (;;) {
+        struct timespec start, now, rest = {0, 200000000};
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        do { clock_gettime(CLOCK_MONOTONIC, &now); memory[now.tv_nsec % size]++; }
+        while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < 50000000L);
+        nanosleep(&rest, NULL);
+    }
+}
+C
+        gcc -static -O1 -s -o "$work/app-root/app" "$work/app.c"
+        python3 deploy/oci-archive.py --rootfs "$work/app-root" --name localhost/kata-pulse-e2e/app:1 \
+            --entrypoint '["/app"]' --output "$work/app.tar" >/dev/null
+        ctr --address "$work/c.sock" -n k8s.io images import "$work/app.tar" >/dev/null
+    fi
+    local id
+    id=$(cri container "$1" "$2" "$3" "$4" app localhost/kata-pulse-e2e/app:1) || return
+    track_cri_id "$id"
+    echo "$id"
+}
