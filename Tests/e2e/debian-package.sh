@@ -2,7 +2,7 @@
 # End-to-end: the Debian package, built by packaging/build-deb.sh, checked by lintian, then installed into a
 # real Debian bookworm booted with systemd as PID 1 in systemd-nspawn (no Swift in it, no network):
 #   socket active and service stopped after install; the first connection starts it; simulated shims show in
-#   /metrics, /sandboxes and StatusText; WatchdogUSec set; journal entries carry SANDBOX_ID; a textfile
+#   /metrics (with kata_monitor_process_* under ProcSubset=pid), /sandboxes and StatusText; WatchdogUSec set; journal entries carry SANDBOX_ID; a textfile
 #   directory set in /etc/default/kata-pulse gets the snapshot after a restart; a wedged collector is
 #   restarted by the watchdog; systemctl stop ends it within a second; systemd-analyze security scores the
 #   unit as offline; an upgrade restarts the service; purge removes everything, the conffile included.
@@ -114,6 +114,13 @@ sandboxes_listed() { [ "$(http /sandboxes | sort)" = "$ids" ]; }
 wait_for "/sandboxes does not list the simulated sandboxes" sandboxes_listed
 all_in_metrics() { local body; body=$(http /metrics); for id in $ids; do grep -q "sandbox_id=\"$id\"" <<<"$body" || return 1; done; }
 wait_for "/metrics lacks a simulated sandbox" all_in_metrics
+# kata-monitor's process families, read from /proc/self under the unit's ProcSubset=pid.
+process=$(http '/metrics?filter_family=kata_monitor_process_')
+for family in cpu_seconds_total max_fds open_fds resident_memory_bytes start_time_seconds virtual_memory_bytes \
+    virtual_memory_max_bytes; do
+    grep -Eq "^kata_monitor_process_$family [0-9.e+]+$" <<<"$process" || fail "no kata_monitor_process_$family: $process"
+done
+grep -Eq '^kata_monitor_process_open_fds [1-9]' <<<"$process" || fail "open_fds is not counted: $process"
 status_served() { show StatusText | grep -q '^3 sandboxes: 3 served, 0 failing'; }
 wait_for "StatusText does not report the sandboxes: $(show StatusText)" status_served
 echo "StatusText: $(show StatusText)"
