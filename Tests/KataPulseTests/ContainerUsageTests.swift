@@ -132,6 +132,9 @@ import Testing
         #expect(body().contains(#"container="app""#), "the rows went at the first failure")
         #expect(await eventually(timeout: .seconds(30)) { !body().contains(#"container="app""#) })
         #expect(body().contains(#"kata_pulse_cri_call_errors_total{method="ListContainerStats",code="Unavailable"}"#))
+        // The runtime still answers pod metadata: reachable, and the status line has nothing to say.
+        #expect(body().contains("kata_pulse_cri_up 1\n"))
+        #expect(agent.agent.criHealth?.problem == nil)
         #expect(body().contains(#"container_cpu_usage_seconds_total{container="",cpu="total""#))
         server.statsBehaviour = .answer
         #expect(await eventually(timeout: .seconds(30)) { body().contains(#"container="app""#) })

@@ -36,8 +36,11 @@ public final class CRIHealth: OwnMetricsSource {
         state.withLock { state in
             state.calls[method, default: 0] += 1
             state.durations[method, default: FixedHistogram(upperBounds: Self.durationBounds)].observe(seconds)
+            if let error { state.errors[method, default: [:]][error.code, default: 0] += 1 }
+            // Reachability follows the pod metadata calls: a runtime that answers those but not, say,
+            // ListContainerStats (Unimplemented) is reachable, its failures counted per method.
+            guard method.decidesReachability else { return }
             if let error {
-                state.errors[method, default: [:]][error.code, default: 0] += 1
                 state.reachability = .unreachable(error)
             } else {
                 state.reachability = .reachable
@@ -81,7 +84,8 @@ public final class CRIHealth: OwnMetricsSource {
     }
 
     static let up = OwnMetric.gauge(
-        "kata_pulse_cri_up", "Whether the last call to the CRI runtime succeeded (1) or not (0).")
+        "kata_pulse_cri_up",
+        "Whether the CRI runtime answered the last pod metadata call (Version, ListPodSandbox) (1) or not (0).")
     static let calls = OwnMetric.counter("kata_pulse_cri_calls_total", "Calls made to the CRI runtime, by method.")
     static let callErrors = OwnMetric.counter(
         "kata_pulse_cri_call_errors_total", "Failed calls to the CRI runtime, by method and gRPC status code.")
@@ -90,7 +94,8 @@ public final class CRIHealth: OwnMetricsSource {
     static let pending = OwnMetric.gauge(
         "kata_pulse_sandbox_metadata_pending", "Discovered sandboxes the CRI runtime has not described yet.")
     static let lastSuccess = OwnMetric.gauge(
-        "kata_pulse_cri_last_success_timestamp_seconds", "Unix time of the last successful call to the CRI runtime.")
+        "kata_pulse_cri_last_success_timestamp_seconds",
+        "Unix time of the last successful pod metadata call to the CRI runtime.")
 
     public var families: [MetricFamily] {
         let state = state.withLock { $0 }

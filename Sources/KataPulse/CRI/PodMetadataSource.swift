@@ -29,6 +29,9 @@ public enum CRIMethod: String, Sendable, CaseIterable {
     case listPodSandbox = "ListPodSandbox"
     case listContainers = "ListContainers"
     case listContainerStats = "ListContainerStats"
+
+    /// Whether the call's outcome says if the runtime is reachable (the pod metadata calls do).
+    var decidesReachability: Bool { self == .version || self == .listPodSandbox }
 }
 
 /// A failed CRI call: the method, its gRPC status code (Go's spelling, as in `grpc_code` labels) and message.
