@@ -32,9 +32,10 @@ import sys
 import exposition
 def parse(path):
     return {sample.key() for sample in exposition.read(path)}
-# Families that describe the agent's HTTP API are served, not pushed.
+# Families that describe the agent's HTTP API and its process at the time of a request are served, not pushed.
 scrape_only = {"kata_monitor_scrape_count", "kata_monitor_scrape_failed_count"}
-agent = {s for s in parse(sys.argv[1]) if s[0] not in scrape_only and not s[0].startswith("kata_pulse_http_")}
+agent = {s for s in parse(sys.argv[1]) if s[0] not in scrape_only
+         and not s[0].startswith(("kata_pulse_http_", "kata_monitor_process_"))}
 pushed_all = parse(sys.argv[2])
 ours = [s for s in pushed_all if ("job", "kata-pulse") in s[1] and ("instance", "test-node") in s[1]]
 assert ours, "nothing with job=kata-pulse, instance=test-node on the Pushgateway"
