@@ -156,9 +156,13 @@ public actor Collector: Service {
     func apply(_ update: [String: PodMetadata]) {
         metadata = update
         for (id, var record) in records where record.metadata != update[id] {
+            let before = (labels: record.labels, startTime: record.metadata?.createdAt)
             record.metadata = update[id]
-            record.rendered = record.rendered?.relabelled(to: record.labels, startTime: record.metadata?.createdAt)
-            record.containers = containerRows(for: record)
+            // Only what the series carry needs a relabelling (a change of state or handler does not).
+            if record.labels != before.labels || record.metadata?.createdAt != before.startTime {
+                record.rendered = record.rendered?.relabelled(to: record.labels, startTime: record.metadata?.createdAt)
+                record.containers = containerRows(for: record)
+            }
             records[id] = record
         }
         publish()

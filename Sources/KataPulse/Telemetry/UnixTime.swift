@@ -12,12 +12,7 @@ public enum UnixTime {
 
     /// Nanoseconds (since the epoch, or of CPU time) as seconds: whole seconds and the fraction converted apart,
     /// since a Double cannot hold today's epoch nanoseconds exactly (`…100.25` stays `…100.25`).
-    public static func seconds(nanoseconds: Int64) -> Double {
-        Double(nanoseconds / 1_000_000_000) + Double(nanoseconds % 1_000_000_000) / 1e9
-    }
-
-    /// ``seconds(nanoseconds:)`` for an unsigned count.
-    public static func seconds(nanoseconds: UInt64) -> Double {
+    public static func seconds<Count: BinaryInteger>(nanoseconds: Count) -> Double {
         Double(nanoseconds / 1_000_000_000) + Double(nanoseconds % 1_000_000_000) / 1e9
     }
 }
