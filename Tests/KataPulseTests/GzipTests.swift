@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 
 @testable import KataPulse
@@ -102,7 +103,8 @@ import Testing
         #expect(Gzip.decompress(gzip) == [])
         #expect(Array(gzip.suffix(8)) == [0, 0, 0, 0, 0, 0, 0, 0])
         let segments = [
-            DeflateSegment(compressing: [], isFinal: false), DeflateSegment(compressing: [], isFinal: true),
+            DeflateSegment(compressing: [UInt8](), isFinal: false),
+            DeflateSegment(compressing: [UInt8](), isFinal: true),
         ]
         #expect(Gzip.decompress(Gzip.member(segments)) == [])
     }
@@ -112,6 +114,34 @@ import Testing
         let gzip = Gzip.compress(data)
         #expect(gzip.count < data.count / 2)
         #expect(Gzip.decompress(gzip) == data)
+    }
+
+    /// The snapshot's body is compressed from its slices: the result is the compression of their concatenation,
+    /// whatever the cut (empty parts, one-byte parts, parts larger than the compressor's output chunk).
+    @Test func partsCompressAsTheirConcatenation() throws {
+        let data = pseudoRandomText(bytes: 700_000, seed: 9)
+        var random = SplitMix64(state: 3)
+        var parts: [ByteBuffer] = []
+        var start = 0
+        while start < data.count {
+            let length = min(data.count - start, [0, 1, 17, 4_096, 200_000][Int(random.next() % 5)])
+            parts.append(ByteBuffer(bytes: data[start..<start + length]))
+            start += length
+        }
+        for isFinal in [true, false] {
+            let segment = DeflateSegment(compressing: parts, isFinal: isFinal)
+            #expect(segment.length == data.count)
+            #expect(segment.crc == DeflateSegment(compressing: data, isFinal: isFinal).crc)
+            let member = Gzip.member(
+                isFinal ? [segment] : [segment, DeflateSegment(compressing: [UInt8](), isFinal: true)])
+            #expect(Gzip.decompress(member) == data)
+            #expect(segment.buffer.readableBytes < data.count / 2)
+        }
+        // Incompressible parts make the output outgrow its first guess.
+        let noise = (0..<300_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let segment = DeflateSegment(
+            compressing: [ByteBuffer(bytes: noise[..<5]), ByteBuffer(bytes: noise[5...])], isFinal: true)
+        #expect(Gzip.decompress(Gzip.member([segment])) == noise)
     }
 
     @Test func incompressibleInputRoundTrips() throws {

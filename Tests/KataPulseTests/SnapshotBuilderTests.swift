@@ -354,11 +354,11 @@ import Testing
         var joined: [UInt8] = []
         var expectedStart = 0
         for span in snapshot.families {
-            #expect(span.range.lowerBound == expectedStart, "\(span.name)")
-            #expect(!span.range.isEmpty)
-            let slice = Array(body[span.range])
+            #expect(span.parts.lowerBound == expectedStart, "\(span.name)")
+            #expect(!span.parts.isEmpty)
+            let slice = snapshot.bytes(of: span)
             joined += slice
-            expectedStart = span.range.upperBound
+            expectedStart = span.parts.upperBound
             // Each span is a whole family on its own, starting with its header.
             let alone = try ExpositionParser().parse(slice)
             #expect(alone.map(\.name) == [span.name])
@@ -367,6 +367,8 @@ import Testing
             #expect(slice.starts(with: help) || slice.starts(with: type))
         }
         #expect(joined == body)
+        #expect(expectedStart == snapshot.parts.count)
+        #expect(snapshot.bodyLength == body.count)
         #expect(Set(snapshot.families.map(\.name)).count == snapshot.families.count)
     }
 

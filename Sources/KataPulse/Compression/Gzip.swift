@@ -1,4 +1,5 @@
 import CZlib
+import NIOCore
 
 /// A raw DEFLATE stream compressed on its own, ready to be stitched into a gzip member.
 ///
@@ -6,8 +7,8 @@ import CZlib
 /// compressed independently can follow one another inside one gzip member. This is how `/metrics` adds
 /// its few per-request lines in front of the body compressed once per collection round.
 public struct DeflateSegment: Sendable {
-    /// Raw DEFLATE bytes (no zlib or gzip framing).
-    public let bytes: [UInt8]
+    /// Raw DEFLATE bytes (no zlib or gzip framing), ready to send.
+    public let buffer: ByteBuffer
     /// CRC-32 of the uncompressed bytes.
     public let crc: UInt32
     /// Length of the uncompressed bytes.
@@ -15,36 +16,66 @@ public struct DeflateSegment: Sendable {
     /// Whether this segment ends the DEFLATE stream.
     public let isFinal: Bool
 
+    /// The compressed bytes as an array (a copy; for tests and small segments).
+    public var bytes: [UInt8] { Array(buffer.readableBytesView) }
+
     /// Compresses `data`; `isFinal` segments end the stream, others end on a full flush.
     ///
     /// `small` trades ratio for a compressor state of a few KiB instead of ~256 KiB, for the few hundred
     /// bytes compressed per request.
     public init(compressing data: [UInt8], isFinal: Bool, level: Int32 = Z_DEFAULT_COMPRESSION, small: Bool = false) {
+        self.init(compressing: [ByteBuffer(bytes: data)], isFinal: isFinal, level: level, small: small)
+    }
+
+    /// Compresses the concatenation of `parts` in one stream, without joining them first: the snapshot's
+    /// body exists once, as slices of each sandbox's rendering.
+    public init(
+        compressing parts: [ByteBuffer], isFinal: Bool, level: Int32 = Z_DEFAULT_COMPRESSION, small: Bool = false
+    ) {
         var stream = z_stream()
         // Negative windowBits: raw DEFLATE. 15/8 are zlib's defaults; 9/1 its smallest.
         let initResult = katapulse_deflateInit2(&stream, level, small ? -9 : -15, small ? 1 : 8)
         precondition(initResult == Z_OK, "deflateInit2 failed: \(initResult)")
         defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))) + 16)
-        let flush = isFinal ? Z_FINISH : Z_FULL_FLUSH
-        let produced: Int = data.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
-                stream.avail_in = uInt(input.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = uInt(out.count)
-                var status: Int32
-                repeat {
+        let total = parts.reduce(0) { $0 + $1.readableBytes }
+        // Prometheus text compresses ~20:1; the buffer grows if a body compresses worse.
+        var output = ByteBufferAllocator().buffer(capacity: small ? 256 : max(4_096, total / 16))
+        var crc: uLong = 0
+        /// Runs deflate over what `stream.next_in` holds, with `flush`, until it needs more input (or, for a
+        /// flush, until it has written everything).
+        func run(_ flush: Int32) {
+            while true {
+                var status: Int32 = Z_OK
+                let chunk = small ? 256 : 64 * 1024
+                output.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk) { out in
+                    stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
+                    stream.avail_out = uInt(out.count)
                     status = deflate(&stream, flush)
-                } while status == Z_OK && stream.avail_in > 0
-                precondition(status == Z_OK || status == Z_STREAM_END, "deflate failed: \(status)")
-                return out.count - Int(stream.avail_out)
+                    return out.count - Int(stream.avail_out)
+                }
+                precondition(
+                    status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR, "deflate failed: \(status)")
+                if status == Z_STREAM_END { return }
+                // With room left over, deflate has consumed all input and (for a full flush) written all
+                // output; finishing is done only when it says so.
+                if flush != Z_FINISH && stream.avail_out > 0 && stream.avail_in == 0 { return }
             }
         }
-        output.removeSubrange(produced...)
-        self.bytes = output
-        self.crc = data.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
-        self.length = data.count
+        for part in parts where part.readableBytes > 0 {
+            part.withUnsafeReadableBytes { input in
+                let bytes = input.bindMemory(to: Bytef.self)
+                crc = crc32(crc, bytes.baseAddress, uInt(bytes.count))
+                stream.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress)
+                stream.avail_in = uInt(bytes.count)
+                run(Z_NO_FLUSH)
+            }
+        }
+        stream.next_in = nil
+        stream.avail_in = 0
+        run(isFinal ? Z_FINISH : Z_FULL_FLUSH)
+        self.buffer = output
+        self.crc = UInt32(crc)
+        self.length = total
         self.isFinal = isFinal
     }
 }
@@ -57,8 +88,8 @@ public enum Gzip {
     /// One gzip member holding `segments` in order; the last one must be final.
     public static func member(_ segments: [DeflateSegment]) -> [UInt8] {
         var out = header
-        out.reserveCapacity(header.count + segments.reduce(0) { $0 + $1.bytes.count } + 8)
-        for segment in segments { out.append(contentsOf: segment.bytes) }
+        out.reserveCapacity(header.count + segments.reduce(0) { $0 + $1.buffer.readableBytes } + 8)
+        for segment in segments { out.append(contentsOf: segment.buffer.readableBytesView) }
         out.append(contentsOf: trailer(segments))
         return out
     }

@@ -3,10 +3,8 @@
 enum ExportBody {
     static func render(_ snapshot: Snapshot, exposition: ExpositionSet) -> [UInt8] {
         var body = ExpositionRenderer.render([OwnMetrics.runningShimCount.family(Double(snapshot.runningShimCount))])
-        let bytes = snapshot.bodyBuffer.readableBytesView
-        let start = snapshot.bodyBuffer.readerIndex
         for span in snapshot.families where includes(span.name, exposition) {
-            body.append(contentsOf: bytes[span.range.offset(by: start)])
+            for part in snapshot.parts[span.parts] { body.append(contentsOf: part.readableBytesView) }
         }
         return body
     }

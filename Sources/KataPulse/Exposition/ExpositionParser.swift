@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Why a body was rejected by ``ExpositionParser``.
 public struct ExpositionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The broad class of a rejection; each is counted separately.
@@ -38,16 +40,21 @@ public struct ExpositionParser: Sendable {
 
     /// Parses a whole body into families, in order of first appearance.
     public func parse(_ bytes: [UInt8]) throws(ExpositionError) -> [MetricFamily] {
-        let result: Result<[MetricFamily], ExpositionError> = bytes.withUnsafeBufferPointer { buffer in
-            var state = ParseState(limits: limits)
-            do throws(ExpositionError) {
-                try state.parse(buffer)
-                return .success(state.families)
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try bytes.withUnsafeBufferPointer { buffer throws(ExpositionError) in try parse(buffer) }
+    }
+
+    /// Parses a body held in a buffer (the agent's own renderings), without copying it out.
+    func parse(_ buffer: ByteBuffer) throws(ExpositionError) -> [MetricFamily] {
+        // `withUnsafeReadableBytes` rethrows untyped errors: carry the typed one out in a Result.
+        try buffer.withUnsafeReadableBytes { raw in
+            Result { () throws(ExpositionError) in try parse(raw.bindMemory(to: UInt8.self)) }
+        }.get()
+    }
+
+    func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(ExpositionError) -> [MetricFamily] {
+        var state = ParseState(limits: limits)
+        try state.parse(buffer)
+        return state.families
     }
 
     /// Parses a body given as a string (tests and fixtures).

@@ -213,12 +213,15 @@ public struct MetricsServer: Service {
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         let status = HTTPResponseStatus(statusCode: response.status)
         try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+        // One write for the whole body: a snapshot's body is thousands of slices, and the writer hands them to
+        // the channel together (the socket then takes up to IOV_MAX of them per writev).
+        var parts: [HTTPServerResponsePart] = []
         if head.method != .HEAD {
-            for part in response.body where part.readableBytes > 0 {
-                try await outbound.write(.body(.byteBuffer(part)))
-            }
+            parts.reserveCapacity(response.body.count + 1)
+            for part in response.body where part.readableBytes > 0 { parts.append(.body(.byteBuffer(part))) }
         }
-        try await outbound.write(.end(nil))
+        parts.append(.end(nil))
+        try await outbound.write(contentsOf: parts)
         return keepAlive
     }
 }

@@ -91,7 +91,7 @@ public struct Router: Sendable {
             guard let rendered = record.rendered else {
                 return .text(503, "no metrics collected yet for sandbox \(id): \(record.lastError ?? "pending")\n")
             }
-            return encoded(rendered.body, request: request, contentType: contentType)
+            return encoded([rendered.buffer], request: request, contentType: contentType)
         }
         let prefixFamilies =
             OwnMetrics.requestFamilies(
@@ -100,13 +100,9 @@ public struct Router: Sendable {
         if let filter = request.queryValue("filter_family"), !filter.isEmpty {
             let prefixes = filter.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             let wanted: (String) -> Bool = { name in prefixes.contains { name.hasPrefix($0) } }
-            var body = ExpositionRenderer.render(prefixFamilies.filter { wanted($0.name) })
-            for span in snapshot.families where wanted(span.name) {
-                body.append(
-                    contentsOf: snapshot.bodyBuffer.readableBytesView[
-                        span.range.offset(by: snapshot.bodyBuffer.readerIndex)])
-            }
-            return encoded(body, request: request, contentType: contentType)
+            var parts = [ByteBuffer(bytes: ExpositionRenderer.render(prefixFamilies.filter { wanted($0.name) }))]
+            for span in snapshot.families where wanted(span.name) { parts += snapshot.parts[span.parts] }
+            return encoded(parts, request: request, contentType: contentType)
         }
         let prefix = ExpositionRenderer.render(prefixFamilies)
         if request.acceptsGzip {
@@ -115,21 +111,23 @@ public struct Router: Sendable {
             return HTTPResponse(
                 status: 200, headers: [contentType, ("Content-Encoding", "gzip")],
                 body: [
-                    ByteBuffer(bytes: Gzip.header + head.bytes), snapshot.deflatedBuffer,
+                    ByteBuffer(bytes: Gzip.header + head.bytes), snapshot.deflatedBody.buffer,
                     ByteBuffer(bytes: Gzip.trailer([head, snapshot.deflatedBody])),
                 ])
         }
         return HTTPResponse(
-            status: 200, headers: [contentType], body: [ByteBuffer(bytes: prefix), snapshot.bodyBuffer])
+            status: 200, headers: [contentType], body: [ByteBuffer(bytes: prefix)] + snapshot.parts)
     }
 
-    private func encoded(_ body: [UInt8], request: HTTPRequest, contentType: (String, String)) -> HTTPResponse {
+    /// `parts` as they are, or compressed in one gzip member when the client accepts it.
+    private func encoded(_ parts: [ByteBuffer], request: HTTPRequest, contentType: (String, String)) -> HTTPResponse {
         if request.acceptsGzip {
+            let deflated = DeflateSegment(compressing: parts, isFinal: true)
             return HTTPResponse(
                 status: 200, headers: [contentType, ("Content-Encoding", "gzip")],
-                body: [ByteBuffer(bytes: Gzip.compress(body))])
+                body: [ByteBuffer(bytes: Gzip.header), deflated.buffer, ByteBuffer(bytes: Gzip.trailer([deflated]))])
         }
-        return HTTPResponse(status: 200, headers: [contentType], body: [ByteBuffer(bytes: body)])
+        return HTTPResponse(status: 200, headers: [contentType], body: parts)
     }
 
     func sandboxes(_ request: HTTPRequest) -> HTTPResponse {

@@ -7,7 +7,7 @@ extension RenderedSandbox {
     /// `sandbox_id`/`cri_*` values and the cAdvisor rows' `namespace`/`pod` are replaced, and
     /// `container_start_time_seconds` follows the new creation time.
     func relabelled(to newLabels: SandboxLabels, startTime: Double?) -> RenderedSandbox {
-        guard var families = try? ExpositionParser(limits: .unbounded).parse(body) else { return self }
+        guard var families = try? ExpositionParser(limits: .unbounded).parse(buffer) else { return self }
         let kataValues = Dictionary(uniqueKeysWithValues: zip(SandboxLabels.names, newLabels.labels.map(\.value)))
         let cadvisorValues = ["namespace": newLabels.criNamespace, "pod": newLabels.criName]
         for index in families.indices {

@@ -1,24 +1,34 @@
+import NIOCore
+
 /// One family of a ``RenderedSandbox``: its header data and where its sample lines are.
 public struct RenderedFamily: Sendable, Equatable {
     public let name: String
     public let help: String?
     public let type: MetricType
-    /// The byte range of this family's sample lines in ``RenderedSandbox/body``.
+    /// The byte range of this family's sample lines in ``RenderedSandbox/buffer``.
     public let sampleLines: Range<Int>
     public let sampleCount: Int
 }
 
 /// One sandbox's relabelled families, rendered once when they were collected.
 ///
-/// The body is a complete exposition on its own (served by `/metrics?sandbox=ID`); the merged snapshot
-/// reuses the sample-line ranges without rendering again.
+/// The body is a complete exposition on its own (served by `/metrics?sandbox=ID`), and the one copy of these
+/// series the agent keeps: the snapshot's body is a list of slices of it, never a merged copy.
 public struct RenderedSandbox: Sendable {
     public let id: String
     /// The `sandbox_id` and `cri_*` labels its series were rendered with.
     public let labels: SandboxLabels
     /// A standalone exposition of this sandbox: HELP, TYPE and samples per family, sorted by name.
-    public let body: [UInt8]
+    public let buffer: ByteBuffer
     public let families: [RenderedFamily]
+
+    /// The body as bytes (a copy; for tests and tools).
+    public var body: [UInt8] { Array(buffer.readableBytesView) }
+
+    /// One family's sample lines, as a slice of ``buffer`` (no copy).
+    func sampleLines(of family: RenderedFamily) -> ByteBuffer {
+        buffer.getSlice(at: buffer.readerIndex + family.sampleLines.lowerBound, length: family.sampleLines.count)!
+    }
 
     public var sampleCount: Int { families.reduce(0) { $0 + $1.sampleCount } }
 
@@ -39,7 +49,7 @@ public struct RenderedSandbox: Sendable {
                     name: family.name, help: family.help, type: family.type, sampleLines: start..<body.count,
                     sampleCount: family.samples.count))
         }
-        self.body = body
+        self.buffer = ByteBuffer(bytes: body)
         self.families = rendered
     }
 }

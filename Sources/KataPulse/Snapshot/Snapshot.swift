@@ -3,20 +3,22 @@ import NIOCore
 /// An immutable, fully rendered view of the node after a collection round.
 ///
 /// Built once per round (or discovery change) by ``SnapshotBuilder`` and swapped in atomically; HTTP
-/// requests only slice and concatenate its bytes.
+/// requests only pick its buffers. The plain body is never joined: it is a list of slices of each sandbox's
+/// rendering (the one copy the agent keeps) and of the family headers, so the node's series are held once;
+/// the gzip body is compressed from those slices once.
 public final class Snapshot: Sendable {
-    /// One family's bytes (HELP, TYPE and samples) within ``body``.
+    /// One family's buffers (HELP, TYPE and samples) within ``parts``.
     public struct FamilySpan: Sendable, Equatable {
         public let name: String
-        public let range: Range<Int>
+        public let parts: Range<Int>
     }
 
-    /// Everything `/metrics` serves after the per-request families, in output order.
-    public let bodyBuffer: ByteBuffer
-    /// ``deflatedBody``'s bytes, ready to send.
-    public let deflatedBuffer: ByteBuffer
+    /// Everything `/metrics` serves after the per-request families, in output order (slices, not copies).
+    public let parts: [ByteBuffer]
+    /// The total length of ``parts``.
+    public let bodyLength: Int
     public let families: [FamilySpan]
-    /// ``body`` compressed once, as the final DEFLATE segment of a gzip member.
+    /// The body compressed once, as the final DEFLATE segment of a gzip member.
     public let deflatedBody: DeflateSegment
     /// Every discovered sandbox, sorted by id.
     public let sandboxes: [SandboxRecord]
@@ -28,24 +30,34 @@ public final class Snapshot: Sendable {
     private let sandboxIndex: [String: Int]
 
     /// The body as bytes (a copy; for tests and tools).
-    public var body: [UInt8] { Array(bodyBuffer.readableBytesView) }
+    public var body: [UInt8] { Self.joined(parts[...]) }
 
     public var runningShimCount: Int { sandboxes.count }
 
     init(
-        body: [UInt8], families: [FamilySpan], sandboxes: [SandboxRecord], typeConflicts: Int, builtAt: Double,
+        parts: [ByteBuffer], families: [FamilySpan], sandboxes: [SandboxRecord], typeConflicts: Int, builtAt: Double,
         compressionLevel: Int32
     ) {
-        self.bodyBuffer = ByteBuffer(bytes: body)
+        self.parts = parts
+        self.bodyLength = parts.reduce(0) { $0 + $1.readableBytes }
         self.families = families
-        self.deflatedBody = DeflateSegment(compressing: body, isFinal: true, level: compressionLevel)
-        self.deflatedBuffer = ByteBuffer(bytes: deflatedBody.bytes)
+        self.deflatedBody = DeflateSegment(compressing: parts, isFinal: true, level: compressionLevel)
         self.sandboxes = sandboxes
         self.typeConflicts = typeConflicts
         self.builtAt = builtAt
         var index: [String: Int] = [:]
         for (position, record) in sandboxes.enumerated() { index[record.id] = position }
         self.sandboxIndex = index
+    }
+
+    /// One family's bytes (a copy).
+    public func bytes(of family: FamilySpan) -> [UInt8] { Self.joined(parts[family.parts]) }
+
+    static func joined(_ parts: ArraySlice<ByteBuffer>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(parts.reduce(0) { $0 + $1.readableBytes })
+        for part in parts { out.append(contentsOf: part.readableBytesView) }
+        return out
     }
 
     /// The record of one sandbox, if it is discovered.

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Merges every sandbox's rendered families and the agent's own metrics into one ``Snapshot``.
 ///
 /// Families are sorted by name, and inside a family samples are grouped per sandbox in id order, so the
@@ -22,28 +24,45 @@ public struct SnapshotBuilder: Sendable {
     /// Builds a snapshot from sandbox records sorted by id.
     public func build(sandboxes: [SandboxRecord], statistics: CollectionStatistics, now: Double) -> Snapshot {
         let merged = mergeFamilies(sandboxes)
-        var body: [UInt8] = []
-        body.reserveCapacity(merged.estimatedSize + 16_384)
-        var spans: [Snapshot.FamilySpan] = []
+        // The agent's own families and every merged family's header are rendered here, each into one buffer;
+        // the sample lines are slices of the sandboxes' renderings.
+        var own: [UInt8] = []
+        var ownRanges: [(name: String, range: Range<Int>)] = []
         for family in OwnMetrics.collectionFamilies(
             sandboxes: sandboxes, statistics: statistics, typeConflicts: merged.conflicts, version: version,
             extra: sources.flatMap(\.families))
         {
-            let start = body.count
-            ExpositionRenderer.appendHeader(name: family.name, help: family.help, type: family.type, to: &body)
-            ExpositionRenderer.appendSamples(family.samples, to: &body)
-            spans.append(Snapshot.FamilySpan(name: family.name, range: start..<body.count))
+            let start = own.count
+            ExpositionRenderer.appendHeader(name: family.name, help: family.help, type: family.type, to: &own)
+            ExpositionRenderer.appendSamples(family.samples, to: &own)
+            ownRanges.append((family.name, start..<own.count))
         }
+        var headers: [UInt8] = []
+        var headerRanges: [Range<Int>] = []
+        headerRanges.reserveCapacity(merged.families.count)
         for family in merged.families {
-            let start = body.count
-            ExpositionRenderer.appendHeader(name: family.name, help: family.help, type: family.type, to: &body)
-            for part in family.parts {
-                body.append(contentsOf: part.sandbox.body[part.lines])
-            }
-            spans.append(Snapshot.FamilySpan(name: family.name, range: start..<body.count))
+            let start = headers.count
+            ExpositionRenderer.appendHeader(name: family.name, help: family.help, type: family.type, to: &headers)
+            headerRanges.append(start..<headers.count)
+        }
+        let ownBuffer = ByteBuffer(bytes: own)
+        let headerBuffer = ByteBuffer(bytes: headers)
+        var parts: [ByteBuffer] = []
+        parts.reserveCapacity(ownRanges.count + merged.families.reduce(0) { $0 + 1 + $1.parts.count })
+        var spans: [Snapshot.FamilySpan] = []
+        spans.reserveCapacity(ownRanges.count + merged.families.count)
+        for (name, range) in ownRanges {
+            parts.append(ownBuffer.getSlice(at: range.lowerBound, length: range.count)!)
+            spans.append(Snapshot.FamilySpan(name: name, parts: parts.count - 1..<parts.count))
+        }
+        for (family, header) in zip(merged.families, headerRanges) {
+            let start = parts.count
+            parts.append(headerBuffer.getSlice(at: header.lowerBound, length: header.count)!)
+            for part in family.parts { parts.append(part.sandbox.sampleLines(of: part.family)) }
+            spans.append(Snapshot.FamilySpan(name: family.name, parts: start..<parts.count))
         }
         return Snapshot(
-            body: body, families: spans, sandboxes: sandboxes, typeConflicts: merged.conflicts, builtAt: now,
+            parts: parts, families: spans, sandboxes: sandboxes, typeConflicts: merged.conflicts, builtAt: now,
             compressionLevel: compressionLevel)
     }
 
@@ -51,21 +70,18 @@ public struct SnapshotBuilder: Sendable {
         var name: String
         var help: String?
         var type: MetricType
-        var parts: [(sandbox: RenderedSandbox, lines: Range<Int>)]
+        var parts: [(sandbox: RenderedSandbox, family: RenderedFamily)]
     }
 
     struct MergeResult {
         var families: [MergedFamily]
         var conflicts: Int
-        var estimatedSize: Int
     }
 
     func mergeFamilies(_ sandboxes: [SandboxRecord]) -> MergeResult {
         var byName: [String: [(sandbox: RenderedSandbox, family: RenderedFamily)]] = [:]
-        var estimatedSize = 0
         for record in sandboxes {
             for rendered in [record.rendered, record.containers].compactMap({ $0 }) {
-                estimatedSize += rendered.body.count
                 for family in rendered.families {
                     byName[family.name, default: []].append((rendered, family))
                 }
@@ -84,11 +100,11 @@ public struct SnapshotBuilder: Sendable {
                     continue
                 }
                 if merged.help == nil { merged.help = member.family.help }
-                merged.parts.append((member.sandbox, member.family.sampleLines))
+                merged.parts.append((member.sandbox, member.family))
             }
             families.append(merged)
         }
-        return MergeResult(families: families, conflicts: conflicts, estimatedSize: estimatedSize)
+        return MergeResult(families: families, conflicts: conflicts)
     }
 
     /// The type most members report; ties go to the one seen first.

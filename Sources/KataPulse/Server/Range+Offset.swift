@@ -1,3 +1,0 @@
-extension Range<Int> {
-    func offset(by delta: Int) -> Range<Int> { (lowerBound + delta)..<(upperBound + delta) }
-}
