@@ -144,6 +144,20 @@ import Testing
         #expect(Gzip.decompress(Gzip.member([segment])) == noise)
     }
 
+    /// The per-request lines go in stored blocks in front of the body compressed once: one valid member,
+    /// also when they need more than one block (64 KiB each) or are empty.
+    @Test func storedSegmentsPrecedeACompressedBody() throws {
+        let body = pseudoRandomText(bytes: 100_000, seed: 5)
+        let compressed = DeflateSegment(compressing: body, isFinal: true)
+        for length in [0, 1, 3_000, 65_535, 65_536, 140_000] {
+            let prefix = pseudoRandomText(bytes: length, seed: UInt64(length))
+            let head = DeflateSegment.stored(prefix)
+            #expect(head.length == length && !head.isFinal)
+            #expect(head.buffer.readableBytes == length + (length + 65_534) / 65_535 * 5)
+            #expect(Gzip.decompress(Gzip.member([head, compressed])) == prefix + body, "\(length) bytes")
+        }
+    }
+
     @Test func incompressibleInputRoundTrips() throws {
         var random = SplitMix64(state: 7)
         let data = (0..<300_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }

@@ -20,34 +20,54 @@ public struct DeflateSegment: Sendable {
     public var bytes: [UInt8] { Array(buffer.readableBytesView) }
 
     /// Compresses `data`; `isFinal` segments end the stream, others end on a full flush.
-    ///
-    /// `small` trades ratio for a compressor state of a few KiB instead of ~256 KiB, for the few hundred
-    /// bytes compressed per request.
-    public init(compressing data: [UInt8], isFinal: Bool, level: Int32 = Z_DEFAULT_COMPRESSION, small: Bool = false) {
-        self.init(compressing: [ByteBuffer(bytes: data)], isFinal: isFinal, level: level, small: small)
+    public init(compressing data: [UInt8], isFinal: Bool, level: Int32 = Z_DEFAULT_COMPRESSION) {
+        self.init(compressing: [ByteBuffer(bytes: data)], isFinal: isFinal, level: level)
+    }
+
+    private init(buffer: ByteBuffer, crc: UInt32, length: Int, isFinal: Bool) {
+        self.buffer = buffer
+        self.crc = crc
+        self.length = length
+        self.isFinal = isFinal
+    }
+
+    /// `data` in stored (uncompressed) DEFLATE blocks, none final (RFC 1951, 3.2.4: a block header byte,
+    /// then the length and its complement): the few kilobytes `/metrics` adds per request gain little from
+    /// compression, and framing them needs no compressor (zlib's state is ~270 KiB to set up per request).
+    public static func stored(_ data: [UInt8]) -> DeflateSegment {
+        var buffer = ByteBufferAllocator().buffer(capacity: data.count + (data.count / 65_535 + 1) * 5)
+        var start = 0
+        while start < data.count {
+            let length = min(65_535, data.count - start)
+            // BFINAL 0, BTYPE 00, padding to the byte boundary (a stored block starts and ends aligned).
+            buffer.writeInteger(UInt8(0))
+            buffer.writeInteger(UInt16(length), endianness: .little)
+            buffer.writeInteger(~UInt16(length), endianness: .little)
+            buffer.writeBytes(data[start..<start + length])
+            start += length
+        }
+        let crc = data.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+        return DeflateSegment(buffer: buffer, crc: crc, length: data.count, isFinal: false)
     }
 
     /// Compresses the concatenation of `parts` in one stream, without joining them first: the snapshot's
     /// body exists once, as slices of each sandbox's rendering.
-    public init(
-        compressing parts: [ByteBuffer], isFinal: Bool, level: Int32 = Z_DEFAULT_COMPRESSION, small: Bool = false
-    ) {
+    public init(compressing parts: [ByteBuffer], isFinal: Bool, level: Int32 = Z_DEFAULT_COMPRESSION) {
         var stream = z_stream()
-        // Negative windowBits: raw DEFLATE. 15/8 are zlib's defaults; 9/1 its smallest.
-        let initResult = katapulse_deflateInit2(&stream, level, small ? -9 : -15, small ? 1 : 8)
+        // Negative windowBits: raw DEFLATE; 15 and memory level 8 are zlib's defaults.
+        let initResult = katapulse_deflateInit2(&stream, level, -15, 8)
         precondition(initResult == Z_OK, "deflateInit2 failed: \(initResult)")
         defer { deflateEnd(&stream) }
         let total = parts.reduce(0) { $0 + $1.readableBytes }
         // Prometheus text compresses ~20:1; the buffer grows if a body compresses worse.
-        var output = ByteBufferAllocator().buffer(capacity: small ? 256 : max(4_096, total / 16))
+        var output = ByteBufferAllocator().buffer(capacity: max(4_096, total / 16))
         var crc: uLong = 0
         /// Runs deflate over what `stream.next_in` holds, with `flush`, until it needs more input (or, for a
         /// flush, until it has written everything).
         func run(_ flush: Int32) {
             while true {
                 var status: Int32 = Z_OK
-                let chunk = small ? 256 : 64 * 1024
-                output.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk) { out in
+                output.writeWithUnsafeMutableBytes(minimumWritableBytes: 64 * 1024) { out in
                     stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
                     stream.avail_out = uInt(out.count)
                     status = deflate(&stream, flush)

@@ -213,15 +213,11 @@ public struct MetricsServer: Service {
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         let status = HTTPResponseStatus(statusCode: response.status)
         try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
-        // One write for the whole body: a snapshot's body is thousands of slices, and the writer hands them to
-        // the channel together (the socket then takes up to IOV_MAX of them per writev).
-        var parts: [HTTPServerResponsePart] = []
         if head.method != .HEAD {
-            parts.reserveCapacity(response.body.count + 1)
-            for part in response.body where part.readableBytes > 0 { parts.append(.body(.byteBuffer(part))) }
+            var chunks = ResponseChunks(response.body)
+            while let chunk = chunks.next() { try await outbound.write(.body(.byteBuffer(chunk))) }
         }
-        parts.append(.end(nil))
-        try await outbound.write(contentsOf: parts)
+        try await outbound.write(.end(nil))
         return keepAlive
     }
 }
@@ -243,6 +239,40 @@ extension MetricsServer {
                 429, "Too many authentication attempts in progress, try again later.\n", headers: [("Retry-After", "1")]
             )
         }
+    }
+}
+
+/// A response body's parts regrouped for writing: a snapshot's body is tens of thousands of slices (each
+/// sandbox's lines of each family), which the channel would handle one by one. Small parts are copied into
+/// chunks of ``chunkSize`` as the connection drains (each write waits for room), so a slow client holds about
+/// one chunk, never a copy of the body; large parts go out as they are.
+struct ResponseChunks {
+    static let chunkSize = 256 * 1024
+    private let parts: [ByteBuffer]
+    private var index = 0
+
+    init(_ parts: [ByteBuffer]) {
+        self.parts = parts
+    }
+
+    mutating func next() -> ByteBuffer? {
+        while index < parts.count && parts[index].readableBytes == 0 { index += 1 }
+        guard index < parts.count else { return nil }
+        // A part between large ones (or last) goes as it is: there is nothing to group it with.
+        let isLarge = { (part: ByteBuffer) in part.readableBytes >= Self.chunkSize / 4 }
+        if isLarge(parts[index]) || index + 1 == parts.count || isLarge(parts[index + 1]) {
+            index += 1
+            return parts[index - 1]
+        }
+        var chunk = ByteBufferAllocator().buffer(capacity: Self.chunkSize)
+        while index < parts.count, chunk.readableBytes + parts[index].readableBytes <= Self.chunkSize,
+            !isLarge(parts[index])
+        {
+            var part = parts[index]
+            chunk.writeBuffer(&part)
+            index += 1
+        }
+        return chunk
     }
 }
 

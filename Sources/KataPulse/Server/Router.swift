@@ -107,7 +107,7 @@ public struct Router: Sendable {
         let prefix = ExpositionRenderer.render(prefixFamilies)
         if request.acceptsGzip {
             // One gzip member: header, this request's few lines, the body compressed once per round, trailer.
-            let head = DeflateSegment(compressing: prefix, isFinal: false, small: true)
+            let head = DeflateSegment.stored(prefix)
             return HTTPResponse(
                 status: 200, headers: [contentType, ("Content-Encoding", "gzip")],
                 body: [
