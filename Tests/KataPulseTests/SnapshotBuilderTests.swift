@@ -369,6 +369,7 @@ import Testing
         #expect(joined == body)
         #expect(expectedStart == snapshot.parts.count)
         #expect(snapshot.bodyLength == body.count)
+        #expect(Array(snapshot.plainBody.readableBytesView) == body)
         #expect(Set(snapshot.families.map(\.name)).count == snapshot.families.count)
     }
 

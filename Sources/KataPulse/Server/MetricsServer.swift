@@ -212,12 +212,22 @@ public struct MetricsServer: Service {
         headers.replaceOrAdd(name: "Content-Length", value: String(response.bodyLength))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         let status = HTTPResponseStatus(statusCode: response.status)
-        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+        var batch: [HTTPServerResponsePart] = [
+            .head(HTTPResponseHead(version: head.version, status: status, headers: headers))
+        ]
         if head.method != .HEAD {
+            // Up to a batch of chunks per write: each write waits for the connection to drain.
             var chunks = ResponseChunks(response.body)
-            while let chunk = chunks.next() { try await outbound.write(.body(.byteBuffer(chunk))) }
+            while let chunk = chunks.next() {
+                batch.append(.body(.byteBuffer(chunk)))
+                if batch.count == ResponseChunks.chunksPerWrite {
+                    try await outbound.write(contentsOf: batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
         }
-        try await outbound.write(.end(nil))
+        batch.append(.end(nil))
+        try await outbound.write(contentsOf: batch)
         return keepAlive
     }
 }
@@ -244,10 +254,12 @@ extension MetricsServer {
 
 /// A response body's parts regrouped for writing: a snapshot's body is tens of thousands of slices (each
 /// sandbox's lines of each family), which the channel would handle one by one. Small parts are copied into
-/// chunks of ``chunkSize`` as the connection drains (each write waits for room), so a slow client holds about
-/// one chunk, never a copy of the body; large parts go out as they are.
+/// chunks of ``chunkSize`` as the connection drains (each write of ``chunksPerWrite`` waits for room), so a
+/// slow client holds about a megabyte, never a copy of the body; large parts go out as they are. Chunks stay
+/// under malloc's mmap threshold, so their memory is reused warm rather than mapped and faulted in anew.
 struct ResponseChunks {
-    static let chunkSize = 256 * 1024
+    static let chunkSize = 64 * 1024
+    static let chunksPerWrite = 16
     private let parts: [ByteBuffer]
     private var index = 0
 

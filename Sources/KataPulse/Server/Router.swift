@@ -116,7 +116,7 @@ public struct Router: Sendable {
                 ])
         }
         return HTTPResponse(
-            status: 200, headers: [contentType], body: [ByteBuffer(bytes: prefix)] + snapshot.parts)
+            status: 200, headers: [contentType], body: [ByteBuffer(bytes: prefix), snapshot.plainBody])
     }
 
     /// `parts` as they are, or compressed in one gzip member when the client accepts it.

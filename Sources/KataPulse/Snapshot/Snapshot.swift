@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// An immutable, fully rendered view of the node after a collection round.
 ///
@@ -28,6 +29,8 @@ public final class Snapshot: Sendable {
     public let builtAt: Double
 
     private let sandboxIndex: [String: Int]
+    /// The plain body in one buffer, joined when a client first asks for it uncompressed.
+    private let joinedBody = Mutex<ByteBuffer?>(nil)
 
     /// The body as bytes (a copy; for tests and tools).
     public var body: [UInt8] { Self.joined(parts[...]) }
@@ -48,6 +51,21 @@ public final class Snapshot: Sendable {
         var index: [String: Int] = [:]
         for (position, record) in sandboxes.enumerated() { index[record.id] = position }
         self.sandboxIndex = index
+    }
+
+    /// The plain body as one buffer, joined from ``parts`` on the first call and kept with this snapshot.
+    ///
+    /// Sending tens of thousands of slices per response costs more than the copy through loopback itself, so
+    /// uncompressed responses send this. It exists only once someone asks for uncompressed metrics (Prometheus
+    /// asks for gzip), until the next snapshot replaces this one.
+    public var plainBody: ByteBuffer {
+        joinedBody.withLock { joined in
+            if let joined { return joined }
+            var buffer = ByteBufferAllocator().buffer(capacity: bodyLength)
+            for var part in parts { buffer.writeBuffer(&part) }
+            joined = buffer
+            return buffer
+        }
     }
 
     /// One family's bytes (a copy).
