@@ -78,11 +78,7 @@ for size in $SIZES; do
     WAIT_SECONDS=120 wait_for "not every sandbox is up: $(tail -3 "$work/agent.err")" all_up
     # A full round over every sandbox (the first may have run before discovery), then the state at rest.
     WAIT_SECONDS=$((INTERVAL * 4)) wait_for "no second round" rounds_past "$port" 2
-    curl -fsS -o "$work/metrics" "http://127.0.0.1:$port/metrics"
-    curl -fsS -H 'Accept-Encoding: gzip' -o "$work/metrics.gz" "http://127.0.0.1:$port/metrics"
-    body=$(stat -c %s "$work/metrics")
-    gzip_size=$(stat -c %s "$work/metrics.gz")
-    series=$(grep -vc '^#' "$work/metrics")
+    # At rest: before any uncompressed request (one makes the snapshot keep its body joined until the next).
     steady=$(kib VmRSS "$pid")
     # The peak of the next round alone: clear the high-water mark, then wait for the round to end.
     echo 5 >"/proc/$pid/clear_refs"
@@ -90,6 +86,11 @@ for size in $SIZES; do
     WAIT_SECONDS=$((INTERVAL * 3)) wait_for "no round after the first two" rounds_past "$port" $((done_rounds + 1))
     peak=$(kib VmHWM "$pid")
     round=$(metric "$port" kata_pulse_collection_round_duration_seconds)
+    curl -fsS -o "$work/metrics" "http://127.0.0.1:$port/metrics"
+    curl -fsS -H 'Accept-Encoding: gzip' -o "$work/metrics.gz" "http://127.0.0.1:$port/metrics"
+    body=$(stat -c %s "$work/metrics")
+    gzip_size=$(stat -c %s "$work/metrics.gz")
+    series=$(grep -vc '^#' "$work/metrics")
 
     # nginx serves the same bytes from disk: the agent's response bodies, saved above.
     nginx_port=$(free_port)
