@@ -107,17 +107,17 @@ public enum Gzip {
 
     /// One gzip member holding `segments` in order; the last one must be final.
     public static func member(_ segments: [DeflateSegment]) -> [UInt8] {
-        var out = header
-        out.reserveCapacity(header.count + segments.reduce(0) { $0 + $1.buffer.readableBytes } + 8)
-        for segment in segments { out.append(contentsOf: segment.buffer.readableBytesView) }
-        out.append(contentsOf: trailer(segments))
-        return out
+        Array(memberParts(segments).joined.readableBytesView)
+    }
+
+    /// The buffers of one gzip member holding `segments`, to send as they are: the header, each segment's
+    /// bytes (a cached segment is not copied), the trailer.
+    public static func memberParts(_ segments: [DeflateSegment]) -> [ByteBuffer] {
+        [ByteBuffer(bytes: header)] + segments.map(\.buffer) + [ByteBuffer(bytes: trailer(segments))]
     }
 
     /// The 8-byte trailer closing a member made of `segments`: their combined CRC-32 and length.
     ///
-    /// `header`, each segment's bytes, then this trailer, sent as separate buffers, make one member
-    /// without copying a cached segment.
     public static func trailer(_ segments: [DeflateSegment]) -> [UInt8] {
         precondition(segments.last?.isFinal == true, "the last DEFLATE segment must be final")
         var crc: UInt32 = 0

@@ -107,13 +107,9 @@ public struct Router: Sendable {
         let prefix = ExpositionRenderer.render(prefixFamilies)
         if request.acceptsGzip {
             // One gzip member: header, this request's few lines, the body compressed once per round, trailer.
-            let head = DeflateSegment.stored(prefix)
             return HTTPResponse(
                 status: 200, headers: [contentType, ("Content-Encoding", "gzip")],
-                body: [
-                    ByteBuffer(bytes: Gzip.header + head.bytes), snapshot.deflatedBody.buffer,
-                    ByteBuffer(bytes: Gzip.trailer([head, snapshot.deflatedBody])),
-                ])
+                body: Gzip.memberParts([DeflateSegment.stored(prefix), snapshot.deflatedBody]))
         }
         return HTTPResponse(
             status: 200, headers: [contentType], body: [ByteBuffer(bytes: prefix), snapshot.plainBody])
@@ -122,10 +118,9 @@ public struct Router: Sendable {
     /// `parts` as they are, or compressed in one gzip member when the client accepts it.
     private func encoded(_ parts: [ByteBuffer], request: HTTPRequest, contentType: (String, String)) -> HTTPResponse {
         if request.acceptsGzip {
-            let deflated = DeflateSegment(compressing: parts, isFinal: true)
             return HTTPResponse(
                 status: 200, headers: [contentType, ("Content-Encoding", "gzip")],
-                body: [ByteBuffer(bytes: Gzip.header), deflated.buffer, ByteBuffer(bytes: Gzip.trailer([deflated]))])
+                body: Gzip.memberParts([DeflateSegment(compressing: parts, isFinal: true)]))
         }
         return HTTPResponse(status: 200, headers: [contentType], body: parts)
     }

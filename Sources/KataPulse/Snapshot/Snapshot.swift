@@ -4,9 +4,9 @@ import Synchronization
 /// An immutable, fully rendered view of the node after a collection round.
 ///
 /// Built once per round (or discovery change) by ``SnapshotBuilder`` and swapped in atomically; HTTP
-/// requests only pick its buffers. The plain body is never joined: it is a list of slices of each sandbox's
-/// rendering (the one copy the agent keeps) and of the family headers, so the node's series are held once;
-/// the gzip body is compressed from those slices once.
+/// requests only pick its buffers. The body is a list of slices of each sandbox's rendering (the one copy
+/// the agent keeps) and of the family headers, so the node's series are held once; the gzip body is
+/// compressed from those slices once. Only an uncompressed request joins them (``plainBody``).
 public final class Snapshot: Sendable {
     /// One family's buffers (HELP, TYPE and samples) within ``parts``.
     public struct FamilySpan: Sendable, Equatable {
@@ -33,7 +33,7 @@ public final class Snapshot: Sendable {
     private let joinedBody = Mutex<ByteBuffer?>(nil)
 
     /// The body as bytes (a copy; for tests and tools).
-    public var body: [UInt8] { Self.joined(parts[...]) }
+    public var body: [UInt8] { Array(parts.joined.readableBytesView) }
 
     public var runningShimCount: Int { sandboxes.count }
 
@@ -61,22 +61,14 @@ public final class Snapshot: Sendable {
     public var plainBody: ByteBuffer {
         joinedBody.withLock { joined in
             if let joined { return joined }
-            var buffer = ByteBufferAllocator().buffer(capacity: bodyLength)
-            for var part in parts { buffer.writeBuffer(&part) }
+            let buffer = parts.joined
             joined = buffer
             return buffer
         }
     }
 
     /// One family's bytes (a copy).
-    public func bytes(of family: FamilySpan) -> [UInt8] { Self.joined(parts[family.parts]) }
-
-    static func joined(_ parts: ArraySlice<ByteBuffer>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(parts.reduce(0) { $0 + $1.readableBytes })
-        for part in parts { out.append(contentsOf: part.readableBytesView) }
-        return out
-    }
+    public func bytes(of family: FamilySpan) -> [UInt8] { Array(parts[family.parts].joined.readableBytesView) }
 
     /// The record of one sandbox, if it is discovered.
     public func sandbox(_ id: String) -> SandboxRecord? {
