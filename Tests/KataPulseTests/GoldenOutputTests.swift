@@ -34,10 +34,9 @@ import Testing
                 index == 3
                 ? simulated.conflictBody(elapsed: 3_600)
                 : index == 2 ? simulated.injectBody(elapsed: 3_600) : simulated.render(elapsed: 3_600)
-            let families = try ExpositionParser().parse(body)
-            let (published, _) = Collector.publishedFamilies(
-                families, for: Collector.CollectionTarget(record), configuration: configuration, now: 1_764_003_600.5)
-            record.rendered = RenderedSandbox(id: id, families: published, labels: record.labels)
+            record.rendered = try Collector.published(
+                body, for: Collector.CollectionTarget(record), configuration: configuration, now: 1_764_003_600.5
+            ).0
             if index == 0 {
                 let usage = ContainerUsage(
                     container: .init(

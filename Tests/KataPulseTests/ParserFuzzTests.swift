@@ -107,6 +107,7 @@ import Testing
             do {
                 families = try parser.parse(input)
             } catch {
+                if relabelling { checkCollector(input) }
                 rejected += 1
                 var lineCount = 1
                 for byte in input where byte == 0x0A { lineCount += 1 }
@@ -137,6 +138,16 @@ import Testing
                 }
             } catch {
                 fail("relabelled body rejected (\(error)) for \(describe(input))")
+            }
+            checkCollector(input)
+        }
+
+        /// The collector's one-pass rendering must be the reference pipeline's, and reject what it rejects.
+        mutating func checkCollector(_ input: [UInt8]) {
+            let target = Collector.CollectionTarget(
+                id: "fuzz", labels: SandboxLabels(sandboxID: "fuzz", criName: "p\"\\\n"), startTime: 1.5)
+            if let difference = ReferencePipeline.difference(input, for: target, configuration: .init()) {
+                fail("collector and model differ for \(describe(input)): \(difference)")
             }
         }
 

@@ -15,9 +15,7 @@ import Testing
         var configuration = Collector.Configuration()
         configuration.cadvisor.vmContainer = vmContainer
         let target = Collector.CollectionTarget(id: id, labels: labels, startTime: startTime)
-        let (families, _) = Collector.publishedFamilies(
-            try ExpositionParser().parse(body), for: target, configuration: configuration, now: 1_764_000_100)
-        return RenderedSandbox(id: id, families: families, labels: labels)
+        return try Collector.published(body, for: target, configuration: configuration, now: 1_764_000_100).0
     }
 
     @Test(arguments: [nil, "vm"])
@@ -42,16 +40,13 @@ import Testing
         for set in [ExpositionSet.kata, .cadvisor] {
             var configuration = Collector.Configuration()
             configuration.exposition = set
-            let families = try ExpositionParser().parse(
-                SimulatedShimBody(sandboxID: id, flavor: .go, seed: 7).render(elapsed: 42))
-            let render = { (labels: SandboxLabels, startTime: Double?) in
+            let body = SimulatedShimBody(sandboxID: id, flavor: .go, seed: 7).render(elapsed: 42)
+            let render = { (labels: SandboxLabels, startTime: Double?) throws in
                 let target = Collector.CollectionTarget(id: self.id, labels: labels, startTime: startTime)
-                let (published, _) = Collector.publishedFamilies(
-                    families, for: target, configuration: configuration, now: 1_764_000_100)
-                return RenderedSandbox(id: self.id, families: published, labels: labels)
+                return try Collector.published(body, for: target, configuration: configuration, now: 1_764_000_100).0
             }
-            let relabelled = render(SandboxLabels(sandboxID: id), nil).relabelled(to: known, startTime: 5)
-            #expect(relabelled.body == render(known, 5).body, "\(set)")
+            let relabelled = try render(SandboxLabels(sandboxID: id), nil).relabelled(to: known, startTime: 5)
+            #expect(try relabelled.body == render(known, 5).body, "\(set)")
         }
     }
 }

@@ -22,33 +22,28 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // What a round does for each sandbox: read the body and write its published rendering in one pass.
+    var kataOnly = Collector.Configuration()
+    kataOnly.exposition = .kata
     Benchmark("parse+relabel+render (\(body.count) bytes)") { benchmark in
         for _ in benchmark.scaledIterations {
-            let families = try parser.parse(body)
-            let relabelled = Relabeler.relabel(families, with: identity)
-            blackHole(RenderedSandbox(id: identity.sandboxID, families: relabelled.families))
+            blackHole(try Collector.rendering(of: body, labels: identity, configuration: kataOnly, now: 1))
         }
     }
 
-    let disks = try! DiskFilter()
+    let everything = Collector.Configuration()
     Benchmark("parse+relabel+cadvisor+render (\(body.count) bytes)") { benchmark in
         for _ in benchmark.scaledIterations {
-            let families = try parser.parse(body)
-            var published = Relabeler.relabel(families, with: identity).families
-            published += CadvisorMapper.map(
-                families, identity: CadvisorIdentity(sandboxID: identity.sandboxID), disks: disks, now: 1)
-            published.sort { $0.name < $1.name }
-            blackHole(RenderedSandbox(id: identity.sandboxID, families: published))
+            blackHole(try Collector.rendering(of: body, labels: identity, configuration: everything, now: 1))
         }
     }
 
     let sandboxes: [SandboxRecord] = (0..<110).map { index in
         let id = "sandbox-\(index)"
         var record = SandboxRecord(id: id)
-        let families = try! parser.parse(
-            SimulatedShimBody(sandboxID: id, flavor: .go, seed: UInt64(index)).render(elapsed: 3_600))
-        record.rendered = RenderedSandbox(
-            id: id, families: Relabeler.relabel(families, with: SandboxLabels(sandboxID: id)).families)
+        record.rendered = try! Collector.rendering(
+            of: SimulatedShimBody(sandboxID: id, flavor: .go, seed: UInt64(index)).render(elapsed: 3_600),
+            labels: SandboxLabels(sandboxID: id), configuration: kataOnly, now: 1)
         record.lastAttempt = 1
         record.lastSuccess = 1
         return record

@@ -60,6 +60,13 @@ enum ExpositionFuzzer {
             fuzzRequire(
                 (1...lineCount).contains(error.line) && !error.message.isEmpty,
                 "error \(error) outside lines 1...\(lineCount) or without a message")
+            do {
+                _ = try collect(body)
+                fuzzRequire(false, "the collector accepts a body the parser rejects (\(error))")
+            } catch let collectorError {
+                fuzzRequire(
+                    collectorError == error, "the collector rejects with \(collectorError), the parser \(error)")
+            }
             return
         }
         checkLimits(families, parser.limits)
@@ -87,6 +94,24 @@ enum ExpositionFuzzer {
         let servedAgain = RenderedSandbox(id: identity.sandboxID, families: served)
         fuzzRequire(servedAgain.body == sandbox.body, "the published body does not render to itself")
         fuzzRequire(servedAgain.families == sandbox.families, "the published families' ranges differ")
+
+        // The collector does all of the above in the one pass that reads the body: the same bytes.
+        do {
+            let collected = try collect(body)
+            fuzzRequire(
+                collected.body == sandbox.body,
+                "the collector publishes \(fuzzDescribe(collected.body)), step by step gives \(fuzzDescribe(sandbox.body))"
+            )
+            fuzzRequire(collected.families == sandbox.families, "the collector's family index differs")
+        } catch {
+            fuzzRequire(false, "the collector rejects (\(error)) a body the parser accepts")
+        }
+    }
+
+    /// What the collector publishes for the body, in one pass (Collector.collectOne).
+    static func collect(_ body: [UInt8]) throws(ExpositionError) -> RenderedSandbox {
+        try Collector.rendering(
+            of: body, labels: identity, startTime: cadvisorIdentity.startTime, configuration: .init(), now: now)
     }
 
     /// Parses the agent's own output, which must always parse.

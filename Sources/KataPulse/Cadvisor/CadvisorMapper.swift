@@ -71,6 +71,12 @@ public enum CadvisorMapper {
         public init() {}
     }
 
+    /// The guest families the mapping reads; any other family is ignored.
+    public static let inputFamilies: Set<String> = [
+        "kata_guest_cpu_time", "kata_guest_meminfo", "kata_guest_vm_stat", "kata_guest_netdev_stat",
+        "kata_guest_diskstat", "kata_guest_tasks", "kata_shim_fds", "kata_hypervisor_fds", "kata_virtiofsd_fds",
+    ]
+
     /// Maps one sandbox; `now` is the time of this (good) collection, published as `container_last_seen`.
     public static func map(
         _ families: [MetricFamily], identity: CadvisorIdentity, disks: DiskFilter, now: Double
@@ -178,7 +184,7 @@ private struct GuestData {
     private var byName: [String: MetricFamily] = [:]
 
     init(_ families: [MetricFamily]) {
-        for family in families { byName[family.name] = family }
+        for family in families where CadvisorMapper.inputFamilies.contains(family.name) { byName[family.name] = family }
     }
 
     /// `kata_guest_cpu_time{cpu="total"}` by item.

@@ -338,33 +338,41 @@ public actor Collector: Service {
         }
     }
 
-    /// What one sandbox publishes from its parsed body: the relabelled kata families and the cAdvisor rows,
-    /// as the configuration selects, sorted by name.
-    static func publishedFamilies(
-        _ families: [MetricFamily], for target: CollectionTarget, configuration: Configuration, now: Double
-    ) -> ([MetricFamily], RelabelResultCounts) {
-        var published: [MetricFamily] = []
-        var counts = RelabelResultCounts(duplicateSeries: 0, reservedFamilySamples: 0)
-        if configuration.exposition.contains(.kata) {
-            let relabelled = Relabeler.relabel(families, with: target.labels)
-            published = relabelled.families
-            counts = RelabelResultCounts(
-                duplicateSeries: relabelled.duplicateSeries, reservedFamilySamples: relabelled.reservedFamilySamples)
-        }
-        if configuration.exposition.contains(.cadvisor) {
+    /// What collecting `body` publishes for a sandbox: the work a round does for each one (benchmarks, fuzzing).
+    public static func rendering(
+        of body: [UInt8], labels: SandboxLabels, startTime: Double? = nil, configuration: Configuration, now: Double
+    ) throws(ExpositionError) -> RenderedSandbox {
+        let target = CollectionTarget(id: labels.sandboxID, labels: labels, startTime: startTime)
+        return try published(body, for: target, configuration: configuration, now: now).0
+    }
+
+    /// What one sandbox publishes from its shim's body: the relabelled kata families and the cAdvisor rows,
+    /// as the configuration selects, sorted by name, rendered in the pass that reads the body.
+    static func published(
+        _ body: [UInt8], for target: CollectionTarget, configuration: Configuration, now: Double
+    ) throws(ExpositionError) -> (RenderedSandbox, RelabelResultCounts) {
+        let cadvisor = configuration.exposition.contains(.cadvisor)
+        let renderer = SandboxRenderer(
+            labels: target.labels, relabels: configuration.exposition.contains(.kata),
+            keeping: cadvisor ? CadvisorMapper.inputFamilies : nil, expectedSize: body.count)
+        var read = try ExpositionParser(limits: configuration.limits).read(body, into: renderer)
+        var rows: [MetricFamily] = []
+        if cadvisor {
             let identity = CadvisorIdentity(
                 sandboxID: target.id, namespace: target.labels.criNamespace, pod: target.labels.criName,
                 vmContainer: configuration.cadvisor.vmContainer, startTime: target.startTime)
-            published += CadvisorMapper.map(families, identity: identity, disks: configuration.cadvisor.disks, now: now)
-            published.sort { $0.name < $1.name }
+            rows = CadvisorMapper.map(
+                read.keptFamilies, identity: identity, disks: configuration.cadvisor.disks, now: now)
         }
-        return (published, counts)
+        let counts = RelabelResultCounts(
+            duplicateSeries: read.duplicateSeries, reservedFamilySamples: read.reservedFamilySamples)
+        return (read.rendered(id: target.id, labels: target.labels, adding: rows), counts)
     }
 
     static func collectOne(
         _ target: CollectionTarget, configuration: Configuration, client: ShimClient, locator: ShimSocketLocator
     ) async -> CollectionResult {
-        let (id, labels, startTime) = (target.id, target.labels, target.startTime)
+        let (id, startTime) = (target.id, target.startTime)
         guard let socketPath = locator.locate(sandboxID: id) else {
             let tried = locator.candidates(sandboxID: id).joined(separator: ", ")
             return CollectionResult(
@@ -384,20 +392,18 @@ public actor Collector: Service {
                 outcome: .failure(error))
         }
         let milliseconds = (ContinuousClock.now - started).milliseconds
-        let families: [MetricFamily]
+        let rendered: RenderedSandbox
+        let counts: RelabelResultCounts
         do {
-            families = try ExpositionParser(limits: configuration.limits).parse(body)
+            (rendered, counts) = try published(body, for: target, configuration: configuration, now: UnixTime.now())
         } catch {
             return CollectionResult(
                 id: id, socketPath: socketPath, fetchMilliseconds: milliseconds,
                 outcome: .failure(
                     ShimError(reason: error.kind == .limit ? .limit : .parse, message: "body rejected: \(error)")))
         }
-        let (published, counts) = publishedFamilies(
-            families, for: target, configuration: configuration, now: UnixTime.now())
         return CollectionResult(
-            id: id, socketPath: socketPath, fetchMilliseconds: milliseconds,
-            outcome: .success(RenderedSandbox(id: id, families: published, labels: labels), counts),
+            id: id, socketPath: socketPath, fetchMilliseconds: milliseconds, outcome: .success(rendered, counts),
             startTime: startTime)
     }
 }

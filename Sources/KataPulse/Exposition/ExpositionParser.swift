@@ -60,6 +60,15 @@ public struct ExpositionParser: Sendable {
     }
 
     /// Reads a body into a consumer, under these limits, and returns the consumer.
+    func read<Consumer: ExpositionConsumer>(_ body: [UInt8], into consumer: consuming Consumer)
+        throws(ExpositionError) -> Consumer
+    {
+        var reader = ExpositionReader(limits: limits, consumer: consumer)
+        try body.withUnsafeBufferPointer { buffer throws(ExpositionError) in try reader.read(buffer) }
+        return reader.consumer
+    }
+
+    /// Reads a body into a consumer, under these limits, and returns the consumer.
     func read<Consumer: ExpositionConsumer>(_ body: UnsafeBufferPointer<UInt8>, into consumer: consuming Consumer)
         throws(ExpositionError) -> Consumer
     {
@@ -73,18 +82,18 @@ public struct ExpositionParser: Sendable {
 struct FamilyBuilder: ExpositionConsumer {
     private(set) var families: [MetricFamily] = []
     /// Which families keep their samples; all when nil.
-    private let keeps: (@Sendable (String) -> Bool)?
+    private let keeps: Set<String>?
     private var kept: [Bool] = []
     private var labelNames = NameTable()
     private var unescaped: [UInt8] = []
 
-    init(keepingSamplesOf keeps: (@Sendable (String) -> Bool)? = nil) {
+    init(keepingSamplesOf keeps: Set<String>? = nil) {
         self.keeps = keeps
     }
 
     mutating func beginFamily(named name: String) {
         families.append(MetricFamily(name: name))
-        kept.append(keeps?(name) ?? true)
+        kept.append(keeps?.contains(name) ?? true)
     }
 
     mutating func setHelp(_ help: String, of family: Int) {

@@ -58,6 +58,10 @@ struct ExpositionReader<Consumer: ExpositionConsumer> {
     private var names = NameTable()
     /// The family of each interned name, or -1.
     private var familyOfName: [Int] = []
+    /// For a sample name that belongs to a histogram or summary by its suffix (`foo_bucket` → `foo`): that
+    /// family's number × 2, + 1 when it is a histogram bucket (which needs `le`); -1 until resolved. The base
+    /// family has samples by then, so its type can no longer change and the route stays right.
+    private var suffixRoute: [Int] = []
     private var families: [FamilyState] = []
     private var seriesCount = 0
     private var lineNumber = 0
@@ -291,7 +295,10 @@ struct ExpositionReader<Consumer: ExpositionConsumer> {
     {
         let range = try readNameBytes(&cursor, allowColon: allowColon, what: what)
         let id = names.intern(cursor.bytes(range))
-        if id == familyOfName.count { familyOfName.append(-1) }
+        if id == familyOfName.count {
+            familyOfName.append(-1)
+            suffixRoute.append(-1)
+        }
         return id
     }
 
@@ -338,18 +345,25 @@ struct ExpositionReader<Consumer: ExpositionConsumer> {
             }
             return known
         }
-        for suffix in Self.suffixes where name.count > suffix.count && name.suffix(suffix.count).elementsEqual(suffix) {
+        let route = suffixRoute[nameID]
+        if route >= 0 {
+            if route & 1 == 1 { try requireFloatLabel("le", nameID: nameID, kind: "histogram bucket", article: "an") }
+            return route >> 1
+        }
+        for suffix in sampleSuffixes where name.count > suffix.count && name.suffix(suffix.count).elementsEqual(suffix)
+        {
             guard let baseID = names.lookup(UnsafeBufferPointer(rebasing: name.dropLast(suffix.count))),
                 familyOfName[baseID] >= 0
             else { continue }
             let index = familyOfName[baseID]
             switch families[index].type {
             case .histogram:
-                if suffix == Self.suffixes[0] {
-                    try requireFloatLabel("le", nameID: nameID, kind: "histogram bucket", article: "an")
-                }
+                let bucket = suffix == sampleSuffixes[0]
+                if bucket { try requireFloatLabel("le", nameID: nameID, kind: "histogram bucket", article: "an") }
+                suffixRoute[nameID] = index << 1 | (bucket ? 1 : 0)
                 return index
-            case .summary where suffix != Self.suffixes[0]:
+            case .summary where suffix != sampleSuffixes[0]:
+                suffixRoute[nameID] = index << 1
                 return index
             default:
                 continue
@@ -357,8 +371,6 @@ struct ExpositionReader<Consumer: ExpositionConsumer> {
         }
         return family(named: nameID)
     }
-
-    private static var suffixes: [[UInt8]] { [Array("_bucket".utf8), Array("_count".utf8), Array("_sum".utf8)] }
 
     /// Checks that `label` is present and a float, as histogram buckets (`le`) and summary quantiles need.
     private func requireFloatLabel(_ label: StaticString, nameID: Int, kind: String, article: String)
@@ -377,6 +389,9 @@ struct ExpositionReader<Consumer: ExpositionConsumer> {
         word.withUTF8Buffer { expected in UnsafeBufferPointer(rebasing: body[range]).elementsEqual(expected) }
     }
 }
+
+/// The suffixes that put a sample in a histogram or summary family, in the order they are tried.
+private let sampleSuffixes: [[UInt8]] = [Array("_bucket".utf8), Array("_count".utf8), Array("_sum".utf8)]
 
 private enum Byte {
     static let newline = UInt8(ascii: "\n")

@@ -13,10 +13,20 @@ struct NameTable {
     /// Open addressing, linear probing; a slot holds a name's number + 1, 0 when empty.
     private var slots: [Int32] = Array(repeating: 0, count: 64)
 
+    /// The name interned last: consecutive lines mostly repeat it (a family's series), so it is compared first.
+    private var last = -1
+
     var count: Int { strings.count }
 
     /// The number of `name`, adding it when new.
     mutating func intern(_ name: UnsafeBufferPointer<UInt8>) -> Int {
+        if last >= 0 && equals(last, name) { return last }
+        let id = find(name)
+        last = id
+        return id
+    }
+
+    private mutating func find(_ name: UnsafeBufferPointer<UInt8>) -> Int {
         let hash = Self.hash(name)
         var slot = hash & (slots.count - 1)
         while slots[slot] != 0 {

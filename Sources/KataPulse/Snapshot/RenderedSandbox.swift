@@ -52,4 +52,12 @@ public struct RenderedSandbox: Sendable {
         self.buffer = ByteBuffer(bytes: body)
         self.families = rendered
     }
+
+    /// A rendering made elsewhere (``SandboxRenderer``).
+    init(id: String, labels: SandboxLabels, buffer: ByteBuffer, families: [RenderedFamily]) {
+        self.id = id
+        self.labels = labels
+        self.buffer = buffer
+        self.families = families
+    }
 }
