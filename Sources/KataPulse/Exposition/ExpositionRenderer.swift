@@ -83,31 +83,34 @@ public enum ExpositionRenderer {
             }
             return
         }
-        var digits: [UInt8] = []
-        var decimalPoint = 0
-        var negative = false
-        shortestDigits(of: value, digits: &digits, decimalPoint: &decimalPoint, negative: &negative)
-        if negative { out.append(0x2D) }
-        let exponent = decimalPoint - 1
-        if exponent < -4 || exponent >= 6 {
-            out.append(digits[0])
-            if digits.count > 1 {
-                out.append(0x2E)
-                out.append(contentsOf: digits[1...])
-            }
-            out.append(0x65)  // 'e'
-            out.append(exponent < 0 ? 0x2D : 0x2B)
-            let magnitude = abs(exponent)
-            if magnitude < 10 { out.append(0x30) }
-            appendInteger(Int64(magnitude), to: &out)
-        } else if decimalPoint <= 0 {
-            out.append(contentsOf: [0x30, 0x2E])
-            out.append(contentsOf: repeatElement(UInt8(0x30), count: -decimalPoint))
-            out.append(contentsOf: digits)
-        } else {
-            for index in 0..<max(decimalPoint, digits.count) {
-                if index == decimalPoint { out.append(0x2E) }
-                out.append(index < digits.count ? digits[index] : 0x30)
+        // Swift's description has the shortest round-trip digits; only their layout differs from Go's.
+        var description = value.description
+        description.withUTF8 { text in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digits in
+                let (count, decimalPoint) = shortestDigits(text, into: digits)
+                if text.first == 0x2D { out.append(0x2D) }
+                let exponent = decimalPoint - 1
+                if exponent < -4 || exponent >= 6 {
+                    out.append(digits[0])
+                    if count > 1 {
+                        out.append(0x2E)
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[1..<count]))
+                    }
+                    out.append(0x65)  // 'e'
+                    out.append(exponent < 0 ? 0x2D : 0x2B)
+                    let magnitude = abs(exponent)
+                    if magnitude < 10 { out.append(0x30) }
+                    appendInteger(Int64(magnitude), to: &out)
+                } else if decimalPoint <= 0 {
+                    out.append(contentsOf: [0x30, 0x2E])
+                    out.append(contentsOf: repeatElement(UInt8(0x30), count: -decimalPoint))
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[0..<count]))
+                } else {
+                    for index in 0..<max(decimalPoint, count) {
+                        if index == decimalPoint { out.append(0x2E) }
+                        out.append(index < count ? digits[index] : 0x30)
+                    }
+                }
             }
         }
     }
@@ -129,50 +132,59 @@ public enum ExpositionRenderer {
             out.append(0x30)
             return
         }
-        var magnitude = value.magnitude
         if value < 0 { out.append(0x2D) }
-        var reversed: [UInt8] = []
-        reversed.reserveCapacity(20)
-        while magnitude > 0 {
-            reversed.append(UInt8(truncatingIfNeeded: magnitude % 10) + 0x30)
-            magnitude /= 10
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { reversed in
+            var count = 0
+            while magnitude > 0 {
+                reversed[count] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+                magnitude /= 10
+                count += 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(reversed[index]) }
         }
-        out.append(contentsOf: reversed.reversed())
     }
 
-    /// Decomposes a finite value into shortest round-trip decimal digits (no leading or trailing zeros)
-    /// and the position of the decimal point, using Swift's own shortest representation.
-    static func shortestDigits(of value: Double, digits: inout [UInt8], decimalPoint: inout Int, negative: inout Bool) {
-        let text = Array(value.description.utf8)
-        var index = 0
-        if text.first == 0x2D {
-            negative = true
-            index = 1
-        }
-        var mantissa: [UInt8] = []
+    /// Reads a finite value's description (`-1.5e-07`, `123.25`, `1e+16`) into its significant digits (no
+    /// leading or trailing zeros) and the position of the decimal point among them.
+    static func shortestDigits(_ text: UnsafeBufferPointer<UInt8>, into digits: UnsafeMutableBufferPointer<UInt8>)
+        -> (count: Int, decimalPoint: Int)
+    {
+        var index = text.first == 0x2D ? 1 : 0
+        var count = 0
         var pointPosition: Int?
         var exponent = 0
         while index < text.count {
             let byte = text[index]
             if byte == 0x2E {
-                pointPosition = mantissa.count
+                pointPosition = count
             } else if byte == 0x65 || byte == 0x45 {
-                exponent = Int(String(decoding: text[(index + 1)...], as: UTF8.self)) ?? 0
+                var position = index + 1
+                let negative = position < text.count && text[position] == 0x2D
+                if position < text.count && (text[position] == 0x2D || text[position] == 0x2B) { position += 1 }
+                while position < text.count {
+                    exponent = exponent * 10 + Int(text[position] &- 0x30)
+                    position += 1
+                }
+                if negative { exponent = -exponent }
                 break
-            } else {
-                mantissa.append(byte)
+            } else if count < digits.count {
+                digits[count] = byte
+                count += 1
             }
             index += 1
         }
-        var point = (pointPosition ?? mantissa.count) + exponent
+        var point = (pointPosition ?? count) + exponent
         var start = 0
-        while start < mantissa.count - 1 && mantissa[start] == 0x30 {
+        while start < count - 1 && digits[start] == 0x30 {
             start += 1
             point -= 1
         }
-        var end = mantissa.count
-        while end > start + 1 && mantissa[end - 1] == 0x30 { end -= 1 }
-        digits = Array(mantissa[start..<end])
-        decimalPoint = point
+        var end = count
+        while end > start + 1 && digits[end - 1] == 0x30 { end -= 1 }
+        if start > 0 {
+            for offset in 0..<(end - start) { digits[offset] = digits[start + offset] }
+        }
+        return (end - start, point)
     }
 }
