@@ -27,13 +27,8 @@ struct NameTable {
     }
 
     private mutating func find(_ name: UnsafeBufferPointer<UInt8>) -> Int {
-        let hash = Self.hash(name)
-        var slot = hash & (slots.count - 1)
-        while slots[slot] != 0 {
-            let id = Int(slots[slot]) - 1
-            if hashes[id] == hash && equals(id, name) { return id }
-            slot = (slot + 1) & (slots.count - 1)
-        }
+        let (found, slot, hash) = probe(name)
+        if let found { return found }
         let id = strings.count
         bytes.append(contentsOf: name)
         starts.append(bytes.count)
@@ -46,14 +41,19 @@ struct NameTable {
 
     /// The number of `name`, if it was seen.
     func lookup(_ name: UnsafeBufferPointer<UInt8>) -> Int? {
+        probe(name).id
+    }
+
+    /// Where `name` is, or the empty slot where it would go, and its hash.
+    private func probe(_ name: UnsafeBufferPointer<UInt8>) -> (id: Int?, slot: Int, hash: Int) {
         let hash = Self.hash(name)
         var slot = hash & (slots.count - 1)
         while slots[slot] != 0 {
             let id = Int(slots[slot]) - 1
-            if hashes[id] == hash && equals(id, name) { return id }
+            if hashes[id] == hash && equals(id, name) { return (id, slot, hash) }
             slot = (slot + 1) & (slots.count - 1)
         }
-        return nil
+        return (nil, slot, hash)
     }
 
     private func equals(_ id: Int, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
