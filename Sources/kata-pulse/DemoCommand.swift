@@ -20,6 +20,7 @@ func runDemo(_ settings: DemoSettings, environment: [String: String]) async thro
     var simulation = settings.simulation
     simulation.root = root
     let logger = makeLogger(settings.agent.logging, environment: environment)
+    HeapPolicy.mapLargeBuffers()
     let access = try WebAccess(configuration: configuration.web, tlsProvider: NIOSSLServerProvider())
     let scheme = access.servesTLS ? "https" : "http"
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

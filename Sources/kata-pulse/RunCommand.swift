@@ -12,6 +12,7 @@ func runAgent(_ settings: AgentSettings, environment: [String: String]) async th
     configuration.server.passedListeners = try SystemdListeners.take()
     configuration.systemd = SystemdConfiguration(environment: environment)
     let logger = makeLogger(settings.logging, environment: environment)
+    HeapPolicy.mapLargeBuffers()
     // API connections may use the descriptors collection and CRI do not need: a flood of them never makes a
     // shim fetch fail for want of a descriptor.
     let descriptors = DescriptorLimit.raiseSoftLimit()

@@ -61,9 +61,10 @@ public struct Agent: Sendable {
             store: store, builder: SnapshotBuilder(sources: ownSources), logger: logger, progress: progress,
             metadata: resolver == nil ? nil : metadata.stream,
             containers: containerCollector == nil ? nil : containerUpdates.stream,
-            onRound: { summary, snapshot in
+            onRound: { [hasExports = !exports.isEmpty] summary, snapshot in
                 rounds.continuation.yield(summary)
-                snapshots.continuation.yield(snapshot)
+                // Only for a reader: a snapshot held in an unread stream would keep a round's renderings alive.
+                if hasExports { snapshots.continuation.yield(snapshot) }
             })
         let router = Router(
             store: store, counters: ScrapeCounters(), client: client, locator: locator, criHealth: criHealth,

@@ -33,6 +33,10 @@ public actor Collector: Service {
     /// ``Configuration/newSandboxDelay``).
     static let quickWaitingChecks = 20
 
+    /// How many parts a collection is published in, so that about one part of the sandboxes' renderings at
+    /// most exists twice (old and new) at once.
+    static let interimPublications = 4
+
     private let configuration: Configuration
     private let changes: AsyncStream<DiscoveryChange>
     private let client: ShimClient
@@ -169,16 +173,44 @@ public actor Collector: Service {
     }
 
     /// Collects the given sandboxes (all when nil) and publishes the result.
+    ///
+    /// Each result is recorded as it arrives, and each ``interimPublications``-th part of the sandboxes is
+    /// published at once, so that their previous renderings are freed during the round rather than all held
+    /// beside the new ones until its end. Those interim snapshots keep the last complete snapshot's gzip body
+    /// (compressing is the costly part of a snapshot, done once at the end).
     func collect(_ ids: [String]?, isRound: Bool) async {
-        let targets = (ids ?? Array(records.keys)).compactMap { records[$0] }
+        // What to ask, not the records themselves: a copy of a record would keep its previous rendering alive
+        // until the end of the round.
+        let targets = (ids ?? Array(records.keys)).compactMap { records[$0].map(CollectionTarget.init) }
         let started = ContinuousClock.now
         if isRound { progress.roundDidStart() }
-        let results = await Self.fetchAll(
-            targets.map(CollectionTarget.init), configuration: configuration, client: client, locator: locator)
-        // A round cut short by shutdown is not a failure of the shims.
+        let batch = max(configuration.concurrency, targets.count / Self.interimPublications + 1)
+        var (received, unpublished) = (0, 0)
+        await withTaskGroup(of: CollectionResult.self) { group in
+            var pending = targets[...]
+            func startNext() {
+                guard let target = pending.popFirst() else { return }
+                let (configuration, client, locator) = (self.configuration, self.client, self.locator)
+                group.addTask {
+                    await Self.collectOne(target, configuration: configuration, client: client, locator: locator)
+                }
+            }
+            for _ in 0..<max(1, configuration.concurrency) { startNext() }
+            while let result = await group.next() {
+                // A round cut short by shutdown is not a failure of the shims.
+                guard !Task.isCancelled else { continue }
+                record(result, at: UnixTime.now())
+                received += 1
+                unpublished += 1
+                if unpublished >= batch && received < targets.count {
+                    publish(keepingDeflatedBody: true)
+                    unpublished = 0
+                }
+                startNext()
+            }
+        }
         guard !Task.isCancelled else { return }
         let now = UnixTime.now()
-        for result in results { record(result, at: now) }
         // A runtime-rs sandbox's state appears within seconds of its socket: look again soon, a few times.
         let waiting = targets.compactMap { target -> String? in
             guard let record = records[target.id], case .waiting = record.hold,
@@ -269,10 +301,13 @@ public actor Collector: Service {
         records[result.id] = record
     }
 
+    /// Builds and swaps in a snapshot of the records; an interim one keeps the current snapshot's gzip body.
     @discardableResult
-    private func publish() -> Snapshot {
+    private func publish(keepingDeflatedBody: Bool = false) -> Snapshot {
         let sorted = records.values.sorted { $0.id < $1.id }
-        let snapshot = builder.build(sandboxes: sorted, statistics: statistics, now: UnixTime.now())
+        let snapshot = builder.build(
+            sandboxes: sorted, statistics: statistics, now: UnixTime.now(),
+            deflatedBody: keepingDeflatedBody ? store.snapshot.deflatedBody : nil)
         store.replace(snapshot)
         return snapshot
     }
@@ -295,29 +330,6 @@ public actor Collector: Service {
     struct RelabelResultCounts: Sendable {
         var duplicateSeries: Int
         var reservedFamilySamples: Int
-    }
-
-    /// Fetches, parses, maps and renders every target, at most `concurrency` at a time.
-    static func fetchAll(
-        _ targets: [CollectionTarget], configuration: Configuration, client: ShimClient, locator: ShimSocketLocator
-    ) async -> [CollectionResult] {
-        await withTaskGroup(of: CollectionResult.self) { group in
-            var results: [CollectionResult] = []
-            results.reserveCapacity(targets.count)
-            var pending = targets[...]
-            func startNext() {
-                guard let target = pending.popFirst() else { return }
-                group.addTask {
-                    await collectOne(target, configuration: configuration, client: client, locator: locator)
-                }
-            }
-            for _ in 0..<max(1, configuration.concurrency) { startNext() }
-            while let result = await group.next() {
-                results.append(result)
-                startNext()
-            }
-            return results
-        }
     }
 
     /// What collecting one sandbox needs to know about it.

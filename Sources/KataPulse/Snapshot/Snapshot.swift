@@ -19,7 +19,9 @@ public final class Snapshot: Sendable {
     /// The total length of ``parts``.
     public let bodyLength: Int
     public let families: [FamilySpan]
-    /// The body compressed once, as the final DEFLATE segment of a gzip member.
+    /// The body compressed once, as the final DEFLATE segment of a gzip member. While a round is under way it
+    /// is the last complete snapshot's: an interim snapshot (``SnapshotBuilder/build(sandboxes:statistics:now:deflatedBody:)``)
+    /// shows the sandboxes collected so far uncompressed, and what the previous round ended with compressed.
     public let deflatedBody: DeflateSegment
     /// Every discovered sandbox, sorted by id.
     public let sandboxes: [SandboxRecord]
@@ -39,12 +41,12 @@ public final class Snapshot: Sendable {
 
     init(
         parts: [ByteBuffer], families: [FamilySpan], sandboxes: [SandboxRecord], typeConflicts: Int, builtAt: Double,
-        compressionLevel: Int32
+        deflatedBody: DeflateSegment
     ) {
         self.parts = parts
         self.bodyLength = parts.reduce(0) { $0 + $1.readableBytes }
         self.families = families
-        self.deflatedBody = DeflateSegment(compressing: parts, isFinal: true, level: compressionLevel)
+        self.deflatedBody = deflatedBody
         self.sandboxes = sandboxes
         self.typeConflicts = typeConflicts
         self.builtAt = builtAt

@@ -22,7 +22,12 @@ public struct SnapshotBuilder: Sendable {
     }
 
     /// Builds a snapshot from sandbox records sorted by id.
-    public func build(sandboxes: [SandboxRecord], statistics: CollectionStatistics, now: Double) -> Snapshot {
+    ///
+    /// - Parameter deflatedBody: the gzip body to serve instead of compressing this snapshot's (an earlier
+    ///   snapshot's, while a round is under way: compressing is the costly part of a snapshot).
+    public func build(
+        sandboxes: [SandboxRecord], statistics: CollectionStatistics, now: Double, deflatedBody: DeflateSegment? = nil
+    ) -> Snapshot {
         let merged = mergeFamilies(sandboxes)
         // The agent's own families and every merged family's header are rendered here, each into one buffer;
         // the sample lines are slices of the sandboxes' renderings.
@@ -48,7 +53,7 @@ public struct SnapshotBuilder: Sendable {
         let ownBuffer = ByteBuffer(bytes: own)
         let headerBuffer = ByteBuffer(bytes: headers)
         var parts: [ByteBuffer] = []
-        parts.reserveCapacity(ownRanges.count + merged.families.reduce(0) { $0 + 1 + $1.parts.count })
+        parts.reserveCapacity(ownRanges.count + merged.families.reduce(0) { $0 + 1 + $1.members.count })
         var spans: [Snapshot.FamilySpan] = []
         spans.reserveCapacity(ownRanges.count + merged.families.count)
         for (name, range) in ownRanges {
@@ -58,19 +63,32 @@ public struct SnapshotBuilder: Sendable {
         for (family, header) in zip(merged.families, headerRanges) {
             let start = parts.count
             parts.append(headerBuffer.getSlice(at: header.lowerBound, length: header.count)!)
-            for part in family.parts { parts.append(part.sandbox.sampleLines(of: part.family)) }
+            for member in family.members {
+                let rendering = rendering(of: member, in: sandboxes)
+                parts.append(rendering.sampleLines(of: rendering.families[Int(member.family)]))
+            }
             spans.append(Snapshot.FamilySpan(name: family.name, parts: start..<parts.count))
         }
         return Snapshot(
             parts: parts, families: spans, sandboxes: sandboxes, typeConflicts: merged.conflicts, builtAt: now,
-            compressionLevel: compressionLevel)
+            deflatedBody: deflatedBody ?? DeflateSegment(compressing: parts, isFinal: true, level: compressionLevel))
+    }
+
+    /// One sandbox's family within a ``MergedFamily``: positions, so that merging copies no rendering.
+    struct Member {
+        /// The record's index in the sandboxes.
+        var sandbox: Int32
+        /// Whether the family is one of the record's container rows rather than of its shim.
+        var isContainers: Bool
+        /// The family's index in that rendering's families.
+        var family: Int32
     }
 
     struct MergedFamily {
         var name: String
         var help: String?
         var type: MetricType
-        var parts: [(sandbox: RenderedSandbox, family: RenderedFamily)]
+        var members: [Member]
     }
 
     struct MergeResult {
@@ -79,32 +97,53 @@ public struct SnapshotBuilder: Sendable {
     }
 
     func mergeFamilies(_ sandboxes: [SandboxRecord]) -> MergeResult {
-        var byName: [String: [(sandbox: RenderedSandbox, family: RenderedFamily)]] = [:]
-        for record in sandboxes {
-            for rendered in [record.rendered, record.containers].compactMap({ $0 }) {
-                for family in rendered.families {
-                    byName[family.name, default: []].append((rendered, family))
+        var byName: [String: Int] = [:]
+        var families: [MergedFamily] = []
+        for (index, record) in sandboxes.enumerated() {
+            for (rendered, isContainers) in [(record.rendered, false), (record.containers, true)] {
+                guard let rendered else { continue }
+                for (position, family) in rendered.families.enumerated() {
+                    let member = Member(sandbox: Int32(index), isContainers: isContainers, family: Int32(position))
+                    if let merged = byName[family.name] {
+                        families[merged].members.append(member)
+                    } else {
+                        byName[family.name] = families.count
+                        families.append(MergedFamily(name: family.name, help: nil, type: .untyped, members: [member]))
+                    }
                 }
             }
         }
+        families.sort { $0.name < $1.name }
         var conflicts = 0
-        var families: [MergedFamily] = []
-        families.reserveCapacity(byName.count)
-        for name in byName.keys.sorted() {
-            let members = byName[name]!
-            let type = winningType(members.map(\.family.type))
-            var merged = MergedFamily(name: name, help: nil, type: type, parts: [])
+        for index in families.indices {
+            let members = families[index].members
+            let type = winningType(members.map { family(of: $0, in: sandboxes).type })
+            var help: String?
+            var kept: [Member] = []
+            kept.reserveCapacity(members.count)
             for member in members {
-                guard member.family.type == type else {
+                let family = family(of: member, in: sandboxes)
+                guard family.type == type else {
                     conflicts += 1
                     continue
                 }
-                if merged.help == nil { merged.help = member.family.help }
-                merged.parts.append((member.sandbox, member.family))
+                if help == nil { help = family.help }
+                kept.append(member)
             }
-            families.append(merged)
+            families[index].type = type
+            families[index].help = help
+            families[index].members = kept
         }
         return MergeResult(families: families, conflicts: conflicts)
+    }
+
+    func rendering(of member: Member, in sandboxes: [SandboxRecord]) -> RenderedSandbox {
+        let record = sandboxes[Int(member.sandbox)]
+        return (member.isContainers ? record.containers : record.rendered)!
+    }
+
+    func family(of member: Member, in sandboxes: [SandboxRecord]) -> RenderedFamily {
+        rendering(of: member, in: sandboxes).families[Int(member.family)]
     }
 
     /// The type most members report; ties go to the one seen first.
