@@ -438,17 +438,20 @@ import Testing
         let rendered = RenderedSandbox(id: "aaa", families: relabelled + [MetricFamily(name: "zz_empty", type: .gauge)])
         #expect(rendered.id == "aaa")
         // Families without samples are left out.
-        #expect(rendered.families.map(\.name) == relabelled.map(\.name))
+        #expect(rendered.families.map(rendered.name(of:)) == relabelled.map(\.name))
         #expect(try ExpositionParser().parse(rendered.body) == relabelled)
         #expect(rendered.sampleCount == relabelled.reduce(0) { $0 + $1.samples.count })
         #expect(rendered.sampleCount == 10)
         for (renderedFamily, family) in zip(rendered.families, relabelled) {
-            #expect(renderedFamily.help == family.help)
+            #expect(renderedFamily.hasHelp == (family.help != nil))
             #expect(renderedFamily.type == family.type)
             #expect(renderedFamily.sampleCount == family.samples.count)
             var lines: [UInt8] = []
             ExpositionRenderer.appendSamples(family.samples, to: &lines)
-            #expect(Array(rendered.body[renderedFamily.sampleLines]) == lines)
+            #expect(Array(rendered.sampleLines(of: renderedFamily).readableBytesView) == lines)
+            var header: [UInt8] = []
+            ExpositionRenderer.appendHeader(name: family.name, help: family.help, type: family.type, to: &header)
+            #expect(Array(rendered.header(of: renderedFamily).readableBytesView) == header)
         }
     }
 }

@@ -1,13 +1,35 @@
 import NIOCore
 
-/// One family of a ``RenderedSandbox``: its header data and where its sample lines are.
+/// One family of a ``RenderedSandbox``: where its header and its sample lines are in the sandbox's buffer.
+///
+/// Positions rather than strings: a node keeps one per sandbox and family, and the bytes are in the buffer.
 public struct RenderedFamily: Sendable, Equatable {
-    public let name: String
-    public let help: String?
+    /// Its `# HELP` line (when it has one) and its `# TYPE` line.
+    let header: Range<Int32>
+    /// Its name, in the `# TYPE` line.
+    let name: Range<Int32>
+    let hasHelp: Bool
     public let type: MetricType
-    /// The byte range of this family's sample lines in ``RenderedSandbox/buffer``.
-    public let sampleLines: Range<Int>
-    public let sampleCount: Int
+    /// Its sample lines.
+    let sampleLines: Range<Int32>
+    let samples: Int32
+
+    public var sampleCount: Int { Int(samples) }
+
+    /// The family whose header (``ExpositionRenderer/appendHeader(name:help:type:to:)``) was written at `header`
+    /// and whose samples at `sampleLines`.
+    init(
+        header: Range<Int>, nameLength: Int, hasHelp: Bool, type: MetricType, sampleLines: Range<Int>, sampleCount: Int
+    ) {
+        // The header ends with `# TYPE <name> <type>\n`.
+        let nameEnd = header.upperBound - type.rawValue.utf8.count - 2
+        self.header = Int32(header.lowerBound)..<Int32(header.upperBound)
+        self.name = Int32(nameEnd - nameLength)..<Int32(nameEnd)
+        self.hasHelp = hasHelp
+        self.type = type
+        self.sampleLines = Int32(sampleLines.lowerBound)..<Int32(sampleLines.upperBound)
+        self.samples = Int32(sampleCount)
+    }
 }
 
 /// One sandbox's relabelled families, rendered once when they were collected.
@@ -26,8 +48,19 @@ public struct RenderedSandbox: Sendable {
     public var body: [UInt8] { Array(buffer.readableBytesView) }
 
     /// One family's sample lines, as a slice of ``buffer`` (no copy).
-    func sampleLines(of family: RenderedFamily) -> ByteBuffer {
-        buffer.getSlice(at: buffer.readerIndex + family.sampleLines.lowerBound, length: family.sampleLines.count)!
+    func sampleLines(of family: RenderedFamily) -> ByteBuffer { slice(family.sampleLines) }
+
+    /// One family's `# HELP` and `# TYPE` lines, as a slice of ``buffer``.
+    func header(of family: RenderedFamily) -> ByteBuffer { slice(family.header) }
+
+    /// One family's name, as a slice of ``buffer`` (hashable, compared by its bytes).
+    func nameBytes(of family: RenderedFamily) -> ByteBuffer { slice(family.name) }
+
+    /// One family's name.
+    public func name(of family: RenderedFamily) -> String { String(buffer: nameBytes(of: family)) }
+
+    private func slice(_ range: Range<Int32>) -> ByteBuffer {
+        buffer.getSlice(at: buffer.readerIndex + Int(range.lowerBound), length: range.count)!
     }
 
     public var sampleCount: Int { families.reduce(0) { $0 + $1.sampleCount } }
@@ -41,13 +74,14 @@ public struct RenderedSandbox: Sendable {
         var rendered: [RenderedFamily] = []
         rendered.reserveCapacity(families.count)
         for family in families where !family.samples.isEmpty {
+            let headerStart = body.count
             ExpositionRenderer.appendHeader(name: family.name, help: family.help, type: family.type, to: &body)
             let start = body.count
             ExpositionRenderer.appendSamples(family.samples, to: &body)
             rendered.append(
                 RenderedFamily(
-                    name: family.name, help: family.help, type: family.type, sampleLines: start..<body.count,
-                    sampleCount: family.samples.count))
+                    header: headerStart..<start, nameLength: family.name.utf8.count, hasHelp: family.help != nil,
+                    type: family.type, sampleLines: start..<body.count, sampleCount: family.samples.count))
         }
         self.buffer = ByteBuffer(bytes: body)
         self.families = rendered

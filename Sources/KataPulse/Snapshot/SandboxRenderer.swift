@@ -233,6 +233,7 @@ struct SandboxRenderer: ExpositionConsumer {
             lines.withUnsafeBufferPointer { lines in
                 var headerStart = 0
                 for (family, headerEnd) in zip(published, headerEnds) {
+                    let start = buffer.writerIndex
                     buffer.writeBytes(
                         UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: headers[headerStart..<headerEnd])))
                     headerStart = headerEnd
@@ -242,8 +243,10 @@ struct SandboxRenderer: ExpositionConsumer {
                     }
                     families.append(
                         RenderedFamily(
-                            name: family.name, help: family.help, type: family.type,
-                            sampleLines: linesStart..<buffer.writerIndex, sampleCount: family.sampleCount))
+                            header: start..<linesStart, nameLength: family.name.utf8.count,
+                            hasHelp: family.help != nil, type: family.type,
+                            sampleLines: linesStart..<buffer.writerIndex,
+                            sampleCount: family.sampleCount))
                 }
             }
         }

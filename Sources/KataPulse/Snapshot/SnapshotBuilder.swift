@@ -42,16 +42,7 @@ public struct SnapshotBuilder: Sendable {
             ExpositionRenderer.appendSamples(family.samples, to: &own)
             ownRanges.append((family.name, start..<own.count))
         }
-        var headers: [UInt8] = []
-        var headerRanges: [Range<Int>] = []
-        headerRanges.reserveCapacity(merged.families.count)
-        for family in merged.families {
-            let start = headers.count
-            ExpositionRenderer.appendHeader(name: family.name, help: family.help, type: family.type, to: &headers)
-            headerRanges.append(start..<headers.count)
-        }
         let ownBuffer = ByteBuffer(bytes: own)
-        let headerBuffer = ByteBuffer(bytes: headers)
         var parts: [ByteBuffer] = []
         parts.reserveCapacity(ownRanges.count + merged.families.reduce(0) { $0 + 1 + $1.members.count })
         var spans: [Snapshot.FamilySpan] = []
@@ -60,14 +51,14 @@ public struct SnapshotBuilder: Sendable {
             parts.append(ownBuffer.getSlice(at: range.lowerBound, length: range.count)!)
             spans.append(Snapshot.FamilySpan(name: name, parts: parts.count - 1..<parts.count))
         }
-        for (family, header) in zip(merged.families, headerRanges) {
+        for family in merged.families {
             let start = parts.count
-            parts.append(headerBuffer.getSlice(at: header.lowerBound, length: header.count)!)
+            parts.append(family.header)
             for member in family.members {
                 let rendering = rendering(of: member, in: sandboxes)
                 parts.append(rendering.sampleLines(of: rendering.families[Int(member.family)]))
             }
-            spans.append(Snapshot.FamilySpan(name: family.name, parts: start..<parts.count))
+            spans.append(Snapshot.FamilySpan(name: String(buffer: family.name), parts: start..<parts.count))
         }
         return Snapshot(
             parts: parts, families: spans, sandboxes: sandboxes, typeConflicts: merged.conflicts, builtAt: now,
@@ -85,9 +76,11 @@ public struct SnapshotBuilder: Sendable {
     }
 
     struct MergedFamily {
-        var name: String
-        var help: String?
-        var type: MetricType
+        /// The name's bytes, in the first member's rendering.
+        var name: ByteBuffer
+        /// The HELP and TYPE lines: the first member of the family's type with a HELP line, else the first.
+        var header = ByteBuffer()
+        var type = MetricType.untyped
         var members: [Member]
     }
 
@@ -97,28 +90,29 @@ public struct SnapshotBuilder: Sendable {
     }
 
     func mergeFamilies(_ sandboxes: [SandboxRecord]) -> MergeResult {
-        var byName: [String: Int] = [:]
+        var byName: [ByteBuffer: Int] = [:]
         var families: [MergedFamily] = []
         for (index, record) in sandboxes.enumerated() {
             for (rendered, isContainers) in [(record.rendered, false), (record.containers, true)] {
                 guard let rendered else { continue }
                 for (position, family) in rendered.families.enumerated() {
                     let member = Member(sandbox: Int32(index), isContainers: isContainers, family: Int32(position))
-                    if let merged = byName[family.name] {
+                    let name = rendered.nameBytes(of: family)
+                    if let merged = byName[name] {
                         families[merged].members.append(member)
                     } else {
-                        byName[family.name] = families.count
-                        families.append(MergedFamily(name: family.name, help: nil, type: .untyped, members: [member]))
+                        byName[name] = families.count
+                        families.append(MergedFamily(name: name, members: [member]))
                     }
                 }
             }
         }
-        families.sort { $0.name < $1.name }
+        families.sort { $0.name.readableBytesView.lexicographicallyPrecedes($1.name.readableBytesView) }
         var conflicts = 0
         for index in families.indices {
             let members = families[index].members
             let type = winningType(members.map { family(of: $0, in: sandboxes).type })
-            var help: String?
+            var header: (member: Member, hasHelp: Bool)?
             var kept: [Member] = []
             kept.reserveCapacity(members.count)
             for member in members {
@@ -127,11 +121,12 @@ public struct SnapshotBuilder: Sendable {
                     conflicts += 1
                     continue
                 }
-                if help == nil { help = family.help }
+                if header == nil || (header?.hasHelp == false && family.hasHelp) { header = (member, family.hasHelp) }
                 kept.append(member)
             }
+            let chosen = header!.member
+            families[index].header = rendering(of: chosen, in: sandboxes).header(of: family(of: chosen, in: sandboxes))
             families[index].type = type
-            families[index].help = help
             families[index].members = kept
         }
         return MergeResult(families: families, conflicts: conflicts)
