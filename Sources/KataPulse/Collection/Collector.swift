@@ -186,11 +186,11 @@ public actor Collector: Service {
         if isRound { progress.roundDidStart() }
         let batch = max(configuration.concurrency, targets.count / Self.interimPublications + 1)
         var (received, unpublished) = (0, 0)
+        let (configuration, client, locator) = (self.configuration, self.client, self.locator)
         await withTaskGroup(of: CollectionResult.self) { group in
             var pending = targets[...]
             func startNext() {
                 guard let target = pending.popFirst() else { return }
-                let (configuration, client, locator) = (self.configuration, self.client, self.locator)
                 group.addTask {
                     await Self.collectOne(target, configuration: configuration, client: client, locator: locator)
                 }

@@ -29,8 +29,8 @@ public struct SnapshotBuilder: Sendable {
         sandboxes: [SandboxRecord], statistics: CollectionStatistics, now: Double, deflatedBody: DeflateSegment? = nil
     ) -> Snapshot {
         let merged = mergeFamilies(sandboxes)
-        // The agent's own families and every merged family's header are rendered here, each into one buffer;
-        // the sample lines are slices of the sandboxes' renderings.
+        // The agent's own families are rendered here, into one buffer; every other family's header and sample
+        // lines are slices of the sandboxes' renderings.
         var own: [UInt8] = []
         var ownRanges: [(name: String, range: Range<Int>)] = []
         for family in OwnMetrics.collectionFamilies(
@@ -80,7 +80,6 @@ public struct SnapshotBuilder: Sendable {
         var name: ByteBuffer
         /// The HELP and TYPE lines: the first member of the family's type with a HELP line, else the first.
         var header = ByteBuffer()
-        var type = MetricType.untyped
         var members: [Member]
     }
 
@@ -111,23 +110,13 @@ public struct SnapshotBuilder: Sendable {
         var conflicts = 0
         for index in families.indices {
             let members = families[index].members
-            let type = winningType(members.map { family(of: $0, in: sandboxes).type })
-            var header: (member: Member, hasHelp: Bool)?
-            var kept: [Member] = []
-            kept.reserveCapacity(members.count)
-            for member in members {
-                let family = family(of: member, in: sandboxes)
-                guard family.type == type else {
-                    conflicts += 1
-                    continue
-                }
-                if header == nil || (header?.hasHelp == false && family.hasHelp) { header = (member, family.hasHelp) }
-                kept.append(member)
-            }
-            let chosen = header!.member
-            families[index].header = rendering(of: chosen, in: sandboxes).header(of: family(of: chosen, in: sandboxes))
-            families[index].type = type
-            families[index].members = kept
+            let memberFamilies = members.map { self.family(of: $0, in: sandboxes) }
+            let type = winningType(memberFamilies.map { $0.type })
+            let kept = zip(members, memberFamilies).filter { $0.1.type == type }
+            conflicts += members.count - kept.count
+            let (chosen, chosenFamily) = kept.first { $0.1.hasHelp } ?? kept[0]
+            families[index].header = rendering(of: chosen, in: sandboxes).header(of: chosenFamily)
+            families[index].members = kept.map { $0.0 }
         }
         return MergeResult(families: families, conflicts: conflicts)
     }
