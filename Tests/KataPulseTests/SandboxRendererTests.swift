@@ -69,6 +69,35 @@ import Testing
         "v 0\nv{k=\"1\"} -0\nv{k=\"2\"} 1e-05\nv{k=\"3\"} 0.0001\nv{k=\"4\"} 123456\nv{k=\"5\"} 1234567\nv{k=\"6\"} 1.5e+06\nv{k=\"7\"} 0.30000000000000004\nv{k=\"8\"} +5\nv{k=\"9\"} 007\nv{k=\"10\"} 1E+06\nv{k=\"11\"} 1.0\nv{k=\"12\"} NaN\nv{k=\"13\"} -Inf\nv{k=\"14\"} 1e-320\nv{k=\"15\"} 123456789012345678\nv{k=\"16\"} 5 1700000000000\n",
         "# HELP h text with \\\\ and \\n and \\q\n# TYPE h gauge\nh 1\n# HELP only_help no samples\n",
         "kata_guest_meminfo{item=\"mem_total\"} 100\nkata_guest_meminfo{item=\"mem_free\"} 40\nkata_guest_meminfo{item=\"inactive_file\"} 10\nkata_shim_fds 7\n",
+        // What the cAdvisor mapping reads, read from the body's bytes as from parsed families: first item wins
+        // (last for the total CPU), escaped and non-ASCII interfaces and disks, escaped items never match,
+        // labelled descriptor counts are not the scalar.
+        """
+        kata_guest_cpu_time{cpu="0",item="user"} 5
+        kata_guest_cpu_time{cpu="total",item="user"} 10
+        kata_guest_cpu_time{item="system",cpu="total"} 4
+        kata_guest_cpu_time{cpu="total",item="user"} 12
+        kata_guest_cpu_time{cpu="total",item="nice\\n"} 99
+        kata_guest_cpu_time{cpu="tot\\\"al",item="irq"} 98
+        kata_guest_netdev_stat{interface="eth\\\\0",item="recv_bytes"} 1
+        kata_guest_netdev_stat{interface="eth\\"1",item="sent_bytes"} 2
+        kata_guest_netdev_stat{interface="lo",item="recv_bytes"} 3
+        kata_guest_netdev_stat{item="recv_bytes",interface="eth\\\\0"} 4
+        kata_guest_netdev_stat{interface="\u{FF}x",item="recv_drop"} 5
+        kata_guest_netdev_stat{interface="eth9",item="unknown"} 5
+        kata_guest_diskstat{disk="vda",item="reads"} 6
+        kata_guest_diskstat{disk="vda1",item="reads"} 7
+        kata_guest_diskstat{disk="v\\nb",item="sectors_read"} 8
+        kata_guest_vm_stat{item="pgfault"} 9
+        kata_guest_vm_stat{item="pgfault"} 10
+        kata_guest_vm_stat{item="oom_kill",x="y"} 11
+        kata_guest_tasks{item="cur"} 3
+        kata_hypervisor_fds{x="1"} 100
+        kata_hypervisor_fds 20
+        kata_virtiofsd_fds 30
+
+        """,
+        "# TYPE kata_guest_meminfo summary\nkata_guest_meminfo_sum{item=\"mem_total\"} 7\nkata_guest_meminfo_count{item=\"mem_free\"} 2\n",
     ])
     func relabellingRulesHoldOnBytes(text: String) {
         for labels in Self.identities {

@@ -71,20 +71,21 @@ public enum CadvisorMapper {
         public init() {}
     }
 
-    /// The guest families the mapping reads; any other family is ignored.
-    public static let inputFamilies: Set<String> = [
-        "kata_guest_cpu_time", "kata_guest_meminfo", "kata_guest_vm_stat", "kata_guest_netdev_stat",
-        "kata_guest_diskstat", "kata_guest_tasks", "kata_shim_fds", "kata_hypervisor_fds", "kata_virtiofsd_fds",
-    ]
-
     /// Maps one sandbox; `now` is the time of this (good) collection, published as `container_last_seen`.
     public static func map(
         _ families: [MetricFamily], identity: CadvisorIdentity, disks: DiskFilter, now: Double
     ) -> [MetricFamily] {
-        let guest = GuestData(families)
+        map(GuestReadings(families), identity: identity, disks: disks, now: now)
+    }
+
+    /// Maps the guest values of one sandbox, as read from its families or straight from its body.
+    static func map(
+        _ guest: GuestReadings, identity: CadvisorIdentity, disks: DiskFilter, now: Double
+    ) -> [MetricFamily] {
         var out = CadvisorEmitter(identity: identity.labels)
 
-        if let cpu = guest.cpuTotal, let user = cpu["user"], let system = cpu["system"] {
+        let cpu = guest.cpuTotal
+        if let user = cpu["user"], let system = cpu["system"] {
             let nice = cpu["nice"] ?? 0
             let kernel = system + (cpu["irq"] ?? 0) + (cpu["softirq"] ?? 0)
             // guest and guest_nice are already inside user and nice; steal, idle and iowait are not usage.
@@ -93,7 +94,7 @@ public enum CadvisorMapper {
             out.add(CadvisorCatalog.cpuSystem, kernel / 1000)
         }
 
-        let memory = guest.items("kata_guest_meminfo")
+        let memory = guest.memory
         if let total = memory["mem_total"], let free = memory["mem_free"] {
             let usage = total - free
             out.add(CadvisorCatalog.memoryUsage, usage)
@@ -116,7 +117,7 @@ public enum CadvisorMapper {
         if let value = memory["active_file"] { out.add(CadvisorCatalog.memoryActiveFile, value) }
         if let value = memory["inactive_file"] { out.add(CadvisorCatalog.memoryInactiveFile, value) }
 
-        let vmstat = guest.items("kata_guest_vm_stat")
+        let vmstat = guest.vmstat
         for (item, failureType) in [("pgfault", "pgfault"), ("pgmajfault", "pgmajfault")] {
             guard let value = vmstat[item] else { continue }
             for scope in ["container", "hierarchy"] {
@@ -125,9 +126,7 @@ public enum CadvisorMapper {
         }
         if let value = vmstat["oom_kill"] { out.add(CadvisorCatalog.oomEvents, value) }
 
-        let netdev = guest.nested("kata_guest_netdev_stat", outer: "interface")
-        for interface in netdev.keys.sorted() where interface != "lo" {
-            let items = netdev[interface]!
+        for (interface, items) in guest.interfaces.sorted where interface != "lo" {
             for (item, family) in [
                 ("recv_bytes", CadvisorCatalog.networkReceiveBytes),
                 ("recv_packets", CadvisorCatalog.networkReceivePackets),
@@ -142,9 +141,7 @@ public enum CadvisorMapper {
             }
         }
 
-        let diskstats = guest.nested("kata_guest_diskstat", outer: "disk")
-        for disk in diskstats.keys.sorted() where disks.includes(disk) {
-            let items = diskstats[disk]!
+        for (disk, items) in guest.disks.sorted where disks.includes(disk) {
             let device = [("device", "/dev/\(disk)")]
             // Sectors are 512 bytes whatever the device's block size; times are milliseconds (divided, not
             // multiplied by 0.001, so 236 ms is 0.236 s exactly as written).
@@ -165,60 +162,17 @@ public enum CadvisorMapper {
             }
         }
 
-        let tasks = guest.items("kata_guest_tasks")
+        let tasks = guest.tasks
         if let value = tasks["max"] { out.add(CadvisorCatalog.threads, value) }
         if let value = tasks["cur"] { out.add(CadvisorCatalog.tasksState, value, [("state", "running")]) }
 
         // The pod's host-side descriptors: the shim's, the hypervisor's and virtiofsd's.
-        let descriptors = ["kata_shim_fds", "kata_hypervisor_fds", "kata_virtiofsd_fds"].compactMap(guest.scalar)
+        let descriptors = guest.descriptors.compactMap { $0 }
         if !descriptors.isEmpty { out.add(CadvisorCatalog.fileDescriptors, descriptors.reduce(0, +)) }
 
         out.add(CadvisorCatalog.lastSeen, now)
         if let startTime = identity.startTime { out.add(CadvisorCatalog.startTime, startTime) }
         return out.families
-    }
-}
-
-/// The guest families the mapper reads, indexed by item.
-private struct GuestData {
-    private var byName: [String: MetricFamily] = [:]
-
-    init(_ families: [MetricFamily]) {
-        for family in families where CadvisorMapper.inputFamilies.contains(family.name) { byName[family.name] = family }
-    }
-
-    /// `kata_guest_cpu_time{cpu="total"}` by item.
-    var cpuTotal: [String: Double]? {
-        guard let family = byName["kata_guest_cpu_time"] else { return nil }
-        var items: [String: Double] = [:]
-        for sample in family.samples where sample.label("cpu") == "total" {
-            if let item = sample.label("item") { items[item] = sample.value }
-        }
-        return items.isEmpty ? nil : items
-    }
-
-    /// A family's samples by their `item` label (first one wins).
-    func items(_ name: String) -> [String: Double] {
-        var items: [String: Double] = [:]
-        for sample in byName[name]?.samples ?? [] {
-            if let item = sample.label("item"), items[item] == nil { items[item] = sample.value }
-        }
-        return items
-    }
-
-    /// A family's samples by an outer label, then by `item`.
-    func nested(_ name: String, outer: String) -> [String: [String: Double]] {
-        var result: [String: [String: Double]] = [:]
-        for sample in byName[name]?.samples ?? [] {
-            guard let key = sample.label(outer), let item = sample.label("item") else { continue }
-            if result[key, default: [:]][item] == nil { result[key, default: [:]][item] = sample.value }
-        }
-        return result
-    }
-
-    /// The value of a family with one unlabelled sample.
-    func scalar(_ name: String) -> Double? {
-        byName[name]?.samples.first { $0.labels.isEmpty }?.value
     }
 }
 

@@ -366,15 +366,15 @@ public actor Collector: Service {
         let cadvisor = configuration.exposition.contains(.cadvisor)
         let renderer = SandboxRenderer(
             labels: target.labels, relabels: configuration.exposition.contains(.kata),
-            keeping: cadvisor ? CadvisorMapper.inputFamilies : nil, expectedSize: body.count)
+            readsGuest: cadvisor, expectedSize: body.count)
         var read = try ExpositionParser(limits: configuration.limits).read(body, into: renderer)
         var rows: [MetricFamily] = []
-        if cadvisor {
+        if let guest = read.guest {
             let identity = CadvisorIdentity(
                 sandboxID: target.id, namespace: target.labels.criNamespace, pod: target.labels.criName,
                 vmContainer: configuration.cadvisor.vmContainer, startTime: target.startTime)
             rows = CadvisorMapper.map(
-                read.keptFamilies, identity: identity, disks: configuration.cadvisor.disks, now: now)
+                guest, identity: identity, disks: configuration.cadvisor.disks, now: now)
         }
         let counts = RelabelResultCounts(
             duplicateSeries: read.duplicateSeries, reservedFamilySamples: read.reservedFamilySamples)

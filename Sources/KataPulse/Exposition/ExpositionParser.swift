@@ -78,22 +78,14 @@ public struct ExpositionParser: Sendable {
     }
 }
 
-/// Builds ``MetricFamily`` values from what a reader reads, optionally keeping the samples of some families only.
+/// Builds ``MetricFamily`` values from what a reader reads.
 struct FamilyBuilder: ExpositionConsumer {
     private(set) var families: [MetricFamily] = []
-    /// Which families keep their samples; all when nil.
-    private let keeps: Set<String>?
-    private var kept: [Bool] = []
     private var labelNames = NameTable()
     private var unescaped: [UInt8] = []
 
-    init(keepingSamplesOf keeps: Set<String>? = nil) {
-        self.keeps = keeps
-    }
-
     mutating func beginFamily(named name: String) {
         families.append(MetricFamily(name: name))
-        kept.append(keeps?.contains(name) ?? true)
     }
 
     mutating func setHelp(_ help: String, of family: Int) {
@@ -105,7 +97,6 @@ struct FamilyBuilder: ExpositionConsumer {
     }
 
     mutating func addSample(_ sample: SampleLine, to family: Int) {
-        guard kept[family] else { return }
         var labels: [Label] = []
         labels.reserveCapacity(sample.labels.count)
         for label in sample.labels {

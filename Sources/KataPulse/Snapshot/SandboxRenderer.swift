@@ -6,7 +6,7 @@ import NIOCore
 /// It applies ``Relabeler``'s contract to the bytes as ``ExpositionReader`` validates them: each sample line is
 /// written once, with its own labels copied (values are already in the one canonical escaped form), the
 /// sandbox's labels appended as pre-rendered bytes and the value copied when it is written as the renderer
-/// would write it. Only the families the cAdvisor mapping reads become ``MetricFamily`` values. The result is
+/// would write it. Only the samples the cAdvisor mapping reads are kept, as ``GuestReadings``. The result is
 /// byte for byte what parsing, ``Relabeler``, ``CadvisorMapper`` and ``RenderedSandbox/init(id:families:labels:)``
 /// produce; the differential tests hold it to that.
 struct SandboxRenderer: ExpositionConsumer {
@@ -43,7 +43,9 @@ struct SandboxRenderer: ExpositionConsumer {
     private var current = -1
     private var currentStart = 0
     private var series = SeriesSet()
-    private var inputs: FamilyBuilder?
+    /// What the cAdvisor mapping reads, when it runs; the source of each of the body's families.
+    private(set) var guest: GuestReadings?
+    private var guestSources: [GuestReadings.Source?] = []
     private var unescaped: [UInt8] = []
     /// The current sample's own `name="value"` pairs in ``lines``.
     private var pairs: [Range<Int>] = []
@@ -53,8 +55,8 @@ struct SandboxRenderer: ExpositionConsumer {
     /// - Parameters:
     ///   - labels: the sandbox's labels, appended to every kata sample.
     ///   - relabels: whether the kata families are published.
-    ///   - keeps: which families to keep as ``MetricFamily`` values (the cAdvisor mapping's inputs), if any.
-    init(labels: SandboxLabels, relabels: Bool, keeping keeps: Set<String>?, expectedSize: Int) {
+    ///   - readsGuest: whether to keep what the cAdvisor mapping reads.
+    init(labels: SandboxLabels, relabels: Bool, readsGuest: Bool, expectedSize: Int) {
         self.relabels = relabels
         var identity: [UInt8] = []
         for label in labels.labels {
@@ -65,15 +67,12 @@ struct SandboxRenderer: ExpositionConsumer {
             identity.append(UInt8(ascii: "\""))
         }
         self.identity = identity
-        if let keeps { inputs = FamilyBuilder(keepingSamplesOf: keeps) }
+        if readsGuest { guest = GuestReadings() }
         if relabels { lines.reserveCapacity(expectedSize + expectedSize / 2) }
     }
 
-    /// The families kept for the cAdvisor mapping.
-    var keptFamilies: [MetricFamily] { inputs?.families ?? [] }
-
     mutating func beginFamily(named name: String) {
-        inputs?.beginFamily(named: name)
+        if guest != nil { guestSources.append(GuestReadings.Source(family: name)) }
         guard relabels else { return routes.append(.ignored) }
         let renamed = Relabeler.renamed(name)
         if Relabeler.reservedPrefixes.contains(where: { renamed.hasPrefix($0) }) {
@@ -87,17 +86,15 @@ struct SandboxRenderer: ExpositionConsumer {
     }
 
     mutating func setHelp(_ help: String, of family: Int) {
-        inputs?.setHelp(help, of: family)
         if case .output(let index) = routes[family] { outputs[index].help = help }
     }
 
     mutating func setType(_ type: MetricType, of family: Int) {
-        inputs?.setType(type, of: family)
         if case .output(let index) = routes[family] { outputs[index].type = type }
     }
 
     mutating func addSample(_ sample: SampleLine, to family: Int) {
-        inputs?.addSample(sample, to: family)
+        if guest != nil, let source = guestSources[family] { guest!.record(sample, of: source) }
         switch routes[family] {
         case .output(let index): write(sample, to: index)
         case .reserved: reservedFamilySamples += 1

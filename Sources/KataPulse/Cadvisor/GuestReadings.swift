@@ -1,0 +1,199 @@
+/// The guest values the cAdvisor mapping reads from one sandbox's body, and nothing more.
+///
+/// Filled sample by sample, from parsed families or straight from the body as the collector reads it, so
+/// that a round neither keeps the guest families nor parses the values the mapping ignores (most of
+/// `kata_guest_vm_stat` and `kata_guest_meminfo`). Both ways apply the same rules: the first sample of an item
+/// wins, except for `kata_guest_cpu_time{cpu="total"}`, where the last one does.
+struct GuestReadings {
+    /// A guest family the mapping reads.
+    enum Source: CaseIterable {
+        case cpu, memory, vmstat, netdev, diskstat, tasks, shimFDs, hypervisorFDs, virtiofsdFDs
+
+        init?(family name: String) {
+            guard let source = Self.allCases.first(where: { $0.familyName == name }) else { return nil }
+            self = source
+        }
+
+        var familyName: String {
+            switch self {
+            case .cpu: "kata_guest_cpu_time"
+            case .memory: "kata_guest_meminfo"
+            case .vmstat: "kata_guest_vm_stat"
+            case .netdev: "kata_guest_netdev_stat"
+            case .diskstat: "kata_guest_diskstat"
+            case .tasks: "kata_guest_tasks"
+            case .shimFDs: "kata_shim_fds"
+            case .hypervisorFDs: "kata_hypervisor_fds"
+            case .virtiofsdFDs: "kata_virtiofsd_fds"
+            }
+        }
+
+        /// The `item` values the mapping reads from this family.
+        fileprivate var items: [String] {
+            switch self {
+            case .cpu: ["user", "nice", "system", "irq", "softirq"]
+            case .memory:
+                [
+                    "mem_total", "mem_free", "inactive_file", "anon_pages", "cached", "buffers", "mapped", "swap_total",
+                    "swap_free", "slab", "kernel_stack", "page_tables", "active_file",
+                ]
+            case .vmstat: ["pgfault", "pgmajfault", "oom_kill"]
+            case .netdev:
+                [
+                    "recv_bytes", "recv_packets", "recv_errs", "recv_drop", "sent_bytes", "sent_packets", "sent_errs",
+                    "sent_drop",
+                ]
+            case .diskstat:
+                [
+                    "reads", "merged", "sectors_read", "time_reading", "writes", "writes_merged", "sectors_written",
+                    "time_writing", "in_progress", "time_in_progress", "weighted_time_in_progress",
+                ]
+            case .tasks: ["max", "cur"]
+            case .shimFDs, .hypervisorFDs, .virtiofsdFDs: []
+            }
+        }
+    }
+
+    /// The values of one family's items (or of one interface's or disk's), by item name.
+    struct Items {
+        fileprivate let names: [String]
+        fileprivate var values: [Double?]
+
+        fileprivate init(_ source: Source) {
+            names = source.items
+            values = Array(repeating: nil, count: names.count)
+        }
+
+        subscript(item: String) -> Double? {
+            guard let index = names.firstIndex(of: item) else { preconditionFailure("\(item) is not read") }
+            return values[index]
+        }
+    }
+
+    /// `kata_guest_cpu_time{cpu="total"}`.
+    private(set) var cpuTotal = Items(.cpu)
+    private(set) var memory = Items(.memory)
+    private(set) var vmstat = Items(.vmstat)
+    private(set) var tasks = Items(.tasks)
+    /// Per interface and per disk, in order of appearance.
+    private(set) var interfaces = Keyed(.netdev)
+    private(set) var disks = Keyed(.diskstat)
+    /// The one unlabelled sample of `kata_shim_fds`, `kata_hypervisor_fds` and `kata_virtiofsd_fds`.
+    private(set) var descriptors: [Double?] = [nil, nil, nil]
+
+    init() {}
+
+    /// The readings of parsed families.
+    init(_ families: [MetricFamily]) {
+        for family in families {
+            guard let source = Source(family: family.name) else { continue }
+            for sample in family.samples { record(sample, of: source) }
+        }
+    }
+
+    /// Records one sample of a family the mapping reads.
+    mutating func record(_ sample: some GuestSample, of source: Source) {
+        switch source {
+        case .cpu:
+            guard sample.label("cpu", is: "total"), let index = sample.item(among: cpuTotal.names) else { return }
+            cpuTotal.values[index] = sample.number
+        case .memory: Self.recordFirst(sample, in: &memory)
+        case .vmstat: Self.recordFirst(sample, in: &vmstat)
+        case .tasks: Self.recordFirst(sample, in: &tasks)
+        case .netdev: interfaces.record(sample, keyedBy: "interface")
+        case .diskstat: disks.record(sample, keyedBy: "disk")
+        case .shimFDs, .hypervisorFDs, .virtiofsdFDs:
+            let slot = source == .shimFDs ? 0 : source == .hypervisorFDs ? 1 : 2
+            if descriptors[slot] == nil && !sample.hasLabels { descriptors[slot] = sample.number }
+        }
+    }
+
+    private static func recordFirst(_ sample: some GuestSample, in items: inout Items) {
+        guard let index = sample.item(among: items.names), items.values[index] == nil else { return }
+        items.values[index] = sample.number
+    }
+
+    /// A family's items per value of an outer label (`interface`, `disk`).
+    struct Keyed {
+        private let source: Source
+        private let names: [String]
+        private var index: [String: Int] = [:]
+        private var entries: [(key: String, items: Items)] = []
+
+        fileprivate init(_ source: Source) {
+            self.source = source
+            names = source.items
+        }
+
+        /// The outer label's values, sorted, with their items.
+        var sorted: [(key: String, items: Items)] { entries.sorted { $0.key < $1.key } }
+
+        fileprivate mutating func record(_ sample: some GuestSample, keyedBy outer: String) {
+            // A key whose items are all ignored would map to nothing: it is not kept.
+            guard let item = sample.item(among: names), let key = sample.label(outer) else { return }
+            let position: Int
+            if let known = index[key] {
+                position = known
+            } else {
+                position = entries.count
+                index[key] = position
+                entries.append((key, Items(source)))
+            }
+            if entries[position].items.values[item] == nil { entries[position].items.values[item] = sample.number }
+        }
+    }
+}
+
+/// A sample as ``GuestReadings`` reads it: a parsed ``Sample``, or a sample line of the body being read.
+protocol GuestSample {
+    var hasLabels: Bool { get }
+    /// The value; only asked for a sample the mapping reads.
+    var number: Double { get }
+    /// A label's value, unescaped; nil when absent.
+    func label(_ name: String) -> String?
+    /// Whether a label is present with exactly this value.
+    func label(_ name: String, is value: String) -> Bool
+    /// Where the `item` label's value is in `items`; nil when absent or not one of them.
+    func item(among items: [String]) -> Int?
+}
+
+extension Sample: GuestSample {
+    var hasLabels: Bool { !labels.isEmpty }
+
+    var number: Double { value }
+
+    func label(_ name: String, is value: String) -> Bool { label(name) == value }
+
+    func item(among items: [String]) -> Int? {
+        guard let item = label("item") else { return nil }
+        return items.firstIndex(of: item)
+    }
+}
+
+extension SampleLine: GuestSample {
+    var hasLabels: Bool { !labels.isEmpty }
+
+    private func span(_ name: String) -> LabelSpan? {
+        labels.first { bytes($0.name).elementsEqual(name.utf8) }
+    }
+
+    func label(_ name: String) -> String? {
+        guard let span = span(name) else { return nil }
+        guard span.escaped else { return String(decoding: bytes(span.value), as: UTF8.self) }
+        var unescaped: [UInt8] = []
+        unescapeLabelValue(bytes(span.value), into: &unescaped)
+        return String(decoding: unescaped, as: UTF8.self)
+    }
+
+    func label(_ name: String, is value: String) -> Bool {
+        // An escaped or repaired value is never one of the plain words compared here.
+        guard let span = span(name), !span.escaped, span.validUTF8 else { return false }
+        return bytes(span.value).elementsEqual(value.utf8)
+    }
+
+    func item(among items: [String]) -> Int? {
+        guard let span = span("item"), !span.escaped, span.validUTF8 else { return nil }
+        let value = bytes(span.value)
+        return items.firstIndex { $0.utf8.count == value.count && $0.utf8.elementsEqual(value) }
+    }
+}
