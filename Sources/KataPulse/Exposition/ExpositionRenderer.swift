@@ -61,14 +61,13 @@ public enum ExpositionRenderer {
 
     /// Escapes `\` and newline (and `"` in label values) as the text format requires.
     public static func appendEscaped(_ text: String, quotes: Bool, to out: inout [UInt8]) {
-        var text = text
-        let copied = text.withUTF8 { bytes in
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes in
             // Most text needs no escape: one copy.
             guard !bytes.contains(where: { $0 == 0x5C || $0 == 0x0A || ($0 == 0x22 && quotes) }) else { return false }
             out.append(contentsOf: bytes)
             return true
         }
-        if copied { return }
+        if copied == true { return }
         for byte in text.utf8 {
             switch byte {
             case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
