@@ -109,14 +109,18 @@ public struct SnapshotBuilder: Sendable {
         families.sort { $0.name.readableBytesView.lexicographicallyPrecedes($1.name.readableBytesView) }
         var conflicts = 0
         for index in families.indices {
-            let members = families[index].members
-            let memberFamilies = members.map { self.family(of: $0, in: sandboxes) }
-            let type = winningType(memberFamilies.map { $0.type })
-            let kept = zip(members, memberFamilies).filter { $0.1.type == type }
-            conflicts += members.count - kept.count
-            let (chosen, chosenFamily) = kept.first { $0.1.hasHelp } ?? kept[0]
-            families[index].header = rendering(of: chosen, in: sandboxes).header(of: chosenFamily)
-            families[index].members = kept.map { $0.0 }
+            var members = families[index].members
+            let first = family(of: members[0], in: sandboxes).type
+            // Nearly every family has one type: nothing to filter, nothing allocated.
+            if !members.allSatisfy({ family(of: $0, in: sandboxes).type == first }) {
+                let type = winningType(members.map { family(of: $0, in: sandboxes).type })
+                let kept = members.filter { family(of: $0, in: sandboxes).type == type }
+                conflicts += members.count - kept.count
+                members = kept
+                families[index].members = kept
+            }
+            let chosen = members.first { family(of: $0, in: sandboxes).hasHelp } ?? members[0]
+            families[index].header = rendering(of: chosen, in: sandboxes).header(of: family(of: chosen, in: sandboxes))
         }
         return MergeResult(families: families, conflicts: conflicts)
     }
