@@ -161,18 +161,25 @@ public struct MetricsServer: Service {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
-                for try await part in inbound.cancelOnGracefulShutdown() {
-                    switch part {
-                    case .head(let requestHead):
-                        head = requestHead
-                    case .body:
-                        continue
-                    case .end:
-                        guard let requestHead = head else { continue }
-                        head = nil
-                        let keepAlive = try await respond(to: requestHead, outbound: outbound)
-                        if !keepAlive { return }
+                // On shutdown the connection stops reading: the request being answered is finished, then the
+                // stream ends. (Not `cancelOnGracefulShutdown()`, which runs every request part through a merge
+                // of two sequences: a quarter of a gzip request's cost on the cooperative threads.)
+                try await withGracefulShutdownHandler {
+                    for try await part in inbound {
+                        switch part {
+                        case .head(let requestHead):
+                            head = requestHead
+                        case .body:
+                            continue
+                        case .end:
+                            guard let requestHead = head else { continue }
+                            head = nil
+                            let keepAlive = try await respond(to: requestHead, outbound: outbound)
+                            if !keepAlive { return }
+                        }
                     }
+                } onGracefulShutdown: {
+                    connection.channel.close(mode: .input, promise: nil)
                 }
             }
         } catch {
