@@ -46,9 +46,14 @@ let package = Package(
             pkgConfig: "libcrypt",
             providers: [.apt(["libcrypt-dev"])]
         ),
+        // libsnappy: block compression of remote-write requests.
+        .systemLibrary(
+            name: "CSnappy",
+            providers: [.apt(["libsnappy-dev"])]
+        ),
         // glibc's malloc_trim: returns a round's freed memory to the kernel.
         .systemLibrary(name: "CMalloc"),
-        // Kubernetes CRI `runtime.v1`: code generated from Protos/runtime/v1/api.proto by scripts/generate-cri.sh.
+        // Kubernetes CRI `runtime.v1`: code generated from Protos/runtime/v1/api.proto by scripts/generate-protos.sh.
         .target(
             name: "CRIRuntimeV1",
             dependencies: [
@@ -57,9 +62,17 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Prometheus remote write 1.0's `WriteRequest`: code generated from Protos/prometheus/remote.proto by
+        // scripts/generate-protos.sh.
+        .target(
+            name: "PrometheusRemoteWrite",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .target(
             name: "KataPulse",
             dependencies: [
+                "PrometheusRemoteWrite",
+                "CSnappy",
                 "CSystemd",
                 "CZlib",
                 "CMalloc",
@@ -127,6 +140,7 @@ let package = Package(
                 "KataPulseSimulator",
                 "kata-pulse",
                 "CRIRuntimeV1",
+                "PrometheusRemoteWrite",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),

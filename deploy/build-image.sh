@@ -24,8 +24,9 @@ if [ -n "$cache" ] && [ -f "$cache" ]; then
     tar -C "$rootfs" -xf "$cache"
 else
     mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    # libyaml-0-2: the web configuration's parser; minbase has the other libraries the binary links.
-    debootstrap --variant=minbase --include=libyaml-0-2 bookworm "$rootfs" "${mirror:-http://deb.debian.org/debian}" >"$stage/debootstrap.log" 2>&1 ||
+    # libyaml-0-2: the web configuration's parser; libsnappy1v5: remote write's compression; minbase has the
+    # other libraries the binary links.
+    debootstrap --variant=minbase --include=libyaml-0-2,libsnappy1v5 bookworm "$rootfs" "${mirror:-http://deb.debian.org/debian}" >"$stage/debootstrap.log" 2>&1 ||
         { tail -20 "$stage/debootstrap.log" >&2; exit 1; }
     [ -n "$cache" ] && tar -C "$rootfs" -cf "$cache" .
 fi
@@ -34,7 +35,8 @@ rm -rf "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/sha
     "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/var/log/* "$rootfs"/usr/share/locale/*
 strip --strip-unneeded -o "$rootfs/usr/bin/kata-pulse" "$binary"
 # Running it with the root filesystem's loader and libraries only proves every library it links is there
-# (minbase has libsystemd0, zlib1g, libcrypt1, libstdc++6 and libgcc-s1; libyaml-0-2 is included above). Not chroot: without /proc there, Swift would
+# (minbase has libsystemd0, zlib1g, libcrypt1, libstdc++6 and libgcc-s1; libyaml-0-2 and libsnappy1v5 are
+# included above). Not chroot: without /proc there, Swift would
 # see no command-line arguments.
 libs="$rootfs/lib/x86_64-linux-gnu:$rootfs/usr/lib/x86_64-linux-gnu"
 [ "$(timeout 10 "$rootfs/lib64/ld-linux-x86-64.so.2" --inhibit-cache --library-path "$libs" \

@@ -28,7 +28,7 @@
 // RuntimeService.ListPodSandbox, ListContainers and ListContainerStats, with the messages they need. Package, service, message names and field numbers
 // are upstream's, so the runtime (containerd, CRI-O) sees the same wire format. Fields left out are skipped as
 // unknown fields when a response carries them; omissions are noted where they happen.
-// Regenerate the Swift code with scripts/generate-cri.sh.
+// Regenerate the Swift code with scripts/generate-protos.sh.
 
 import SwiftProtobuf
 

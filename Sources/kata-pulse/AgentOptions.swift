@@ -141,6 +141,64 @@ enum AgentOptions {
             "pushgateway-timeout-ms", environment: ["KATA_PULSE_PUSHGATEWAY_TIMEOUT_MS"], "MS",
             help: "Deadline of one push, in milliseconds.", \.agent.pushgateway.timeout,
             .milliseconds(1...600_000)),
+        .list(
+            "remote-write-url", environment: ["KATA_PULSE_REMOTE_WRITE_URLS"], separator: " ", "URL",
+            help:
+                "After every round, send the new samples with Prometheus remote write to this receiver: "
+                + "http://host[:port]/path; repeatable, each receiver with its own queue (env: space-separated).",
+            \.agent.remoteWrite.urls, .remoteWriteURL, defaultText: "off"),
+        CommandLineOption(
+            long: "remote-write-external-label", short: nil, goStyle: false,
+            environment: ["KATA_PULSE_REMOTE_WRITE_EXTERNAL_LABELS"], legacyEnvironment: [], valueName: "NAME=VALUE",
+            help:
+                "A label added to every series sent that lacks it; repeatable, over the defaults (NAME= removes one; "
+                + "env: comma-separated).",
+            repeatable: true, defaultText: { _ in "instance=<the host name>,job=kata-pulse" },
+            apply: { (settings: inout AgentSettings, values: [String]) throws(ValueError) in
+                var labels = settings.agent.remoteWrite.externalLabels
+                for text in values {
+                    let label = try ValueParser.externalLabel.parse(text)
+                    labels.removeAll { $0.name == label.name }
+                    if !label.value.isEmpty { labels.append(label) }
+                }
+                settings.agent.remoteWrite.externalLabels = labels.sorted { $0.name < $1.name }
+            }, environmentSeparator: ","),
+        .value(
+            "remote-write-exposition", environment: ["KATA_PULSE_REMOTE_WRITE_EXPOSITION"], "SET",
+            help: "Series sent: kata, cadvisor or kata,cadvisor.", \.agent.remoteWrite.exposition,
+            ValueParser.exposition.optional, defaultText: "as --exposition"),
+        .value(
+            "remote-write-queue-dir", environment: ["KATA_PULSE_REMOTE_WRITE_QUEUE_DIR"], "DIR",
+            help: "Where each receiver's durable queue lives (a folder per receiver).",
+            \.agent.remoteWrite.queueDirectory, .absolutePath),
+        .value(
+            "remote-write-queue-max-bytes", environment: ["KATA_PULSE_REMOTE_WRITE_QUEUE_MAX_BYTES"], "BYTES",
+            help: "Most bytes one receiver's queue holds; past it the oldest requests are dropped (counted).",
+            \.agent.remoteWrite.maxQueueBytes, .integer(64 * 1024...(1 << 40))),
+        .value(
+            "remote-write-queue-max-age", environment: ["KATA_PULSE_REMOTE_WRITE_QUEUE_MAX_AGE"], "DURATION",
+            help: "Requests queued longer than this are dropped unsent (counted).", \.agent.remoteWrite.maxQueueAge,
+            .duration(maximum: .seconds(30 * 86_400))),
+        .value(
+            "remote-write-max-samples-per-request", environment: ["KATA_PULSE_REMOTE_WRITE_MAX_SAMPLES_PER_REQUEST"],
+            "COUNT", help: "Most samples in one write request.", \.agent.remoteWrite.maxSamplesPerRequest,
+            .integer(1...1_000_000)),
+        .value(
+            "remote-write-timeout-ms", environment: ["KATA_PULSE_REMOTE_WRITE_TIMEOUT_MS"], "MS",
+            help: "Deadline of one write request, in milliseconds.", \.agent.remoteWrite.timeout,
+            .milliseconds(1...600_000)),
+        .value(
+            "remote-write-basic-auth-username", environment: ["KATA_PULSE_REMOTE_WRITE_BASIC_AUTH_USERNAME"], "USER",
+            help: "HTTP basic authentication to the receivers, with --remote-write-basic-auth-password-file.",
+            \.agent.remoteWrite.basicAuthUsername, ValueParser.text.optional, defaultText: "none"),
+        .value(
+            "remote-write-basic-auth-password-file", environment: ["KATA_PULSE_REMOTE_WRITE_BASIC_AUTH_PASSWORD_FILE"],
+            "FILE", help: "The file holding the basic-authentication password (read at every request).",
+            \.agent.remoteWrite.basicAuthPasswordFile, ValueParser.absolutePath.optional, defaultText: "none"),
+        .value(
+            "remote-write-bearer-token-file", environment: ["KATA_PULSE_REMOTE_WRITE_BEARER_TOKEN_FILE"], "FILE",
+            help: "A file holding a bearer token for the receivers (read at every request).",
+            \.agent.remoteWrite.bearerTokenFile, ValueParser.absolutePath.optional, defaultText: "none"),
     ])
 }
 

@@ -37,10 +37,14 @@ enum Command {
             return .checkWebConfig(rest)
         case "demo":
             if DemoSettings.table.asksForHelp(rest) { return .text(HelpText.render(for: name)) }
-            return .demo(try DemoSettings.table.resolve(rest, environment: environment, defaults: DemoSettings()))
+            let settings = try DemoSettings.table.resolve(rest, environment: environment, defaults: DemoSettings())
+            try settings.agent.agent.checkCombinations()
+            return .demo(settings)
         default:
             if AgentOptions.table.asksForHelp(rest) { return .text(HelpText.render(for: nil)) }
-            return .agent(try AgentOptions.table.resolve(rest, environment: environment, defaults: AgentSettings()))
+            let settings = try AgentOptions.table.resolve(rest, environment: environment, defaults: AgentSettings())
+            try settings.agent.checkCombinations()
+            return .agent(settings)
         }
     }
 }
@@ -58,4 +62,15 @@ struct DemoSettings: Sendable {
     static let table = OptionTable(
         SimulationOptions.table.options.map { $0.lifted(\DemoSettings.simulation) }
             + AgentOptions.table.options.map { $0.lifted(\DemoSettings.agent) })
+}
+
+extension AgentConfiguration {
+    /// Settings that are valid one by one but not together.
+    func checkCombinations() throws(UsageError) {
+        if let problem = remoteWrite.credentialsProblem {
+            throw UsageError(
+                description: "\(problem) (--remote-write-bearer-token-file, --remote-write-basic-auth-username, "
+                    + "--remote-write-basic-auth-password-file)")
+        }
+    }
 }

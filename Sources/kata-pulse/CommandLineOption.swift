@@ -14,12 +14,14 @@ struct CommandLineOption<Settings>: Sendable {
     /// The value's placeholder in `--help`; nil for a switch, which takes no value.
     let valueName: String?
     let help: String
-    /// Each occurrence adds a value (the environment variable holds a `:`-separated list).
+    /// Each occurrence adds a value (the environment variable holds a list, ``environmentSeparator`` between items).
     let repeatable: Bool
     /// The default as `--help` and the man page say it, from the defaults in effect.
     let defaultText: @Sendable (Settings) -> String
     /// Parses one value (all of them, for a repeatable option) and stores it.
     let apply: @Sendable (inout Settings, [String]) throws(ValueError) -> Void
+    /// Between a repeatable option's items in its environment variable.
+    var environmentSeparator: Character = ":"
 
     /// An option whose value is parsed by `parser` into the field at `keyPath`.
     static func value<Value>(
@@ -38,22 +40,23 @@ struct CommandLineOption<Settings>: Sendable {
     }
 
     /// A repeatable option: every occurrence is one item of the list, parsed by `item`; the variable holds
-    /// items joined by `:` (``OptionTable`` splits it).
-    static func list(
-        _ long: String, environment: [String], _ valueName: String, help: String,
-        _ keyPath: WritableKeyPath<Settings, [String]> & Sendable, _ item: ValueParser<String>
+    /// items joined by `separator` (``OptionTable`` splits it).
+    static func list<Item>(
+        _ long: String, environment: [String], separator: Character = ":", _ valueName: String, help: String,
+        _ keyPath: WritableKeyPath<Settings, [Item]> & Sendable, _ item: ValueParser<Item>,
+        defaultText: String? = nil
     ) -> Self {
         Self(
             long: long, short: nil, goStyle: false, environment: environment, legacyEnvironment: [],
             valueName: valueName, help: help, repeatable: true,
-            defaultText: { $0[keyPath: keyPath].map(item.format).joined(separator: " and ") },
+            defaultText: { defaultText ?? $0[keyPath: keyPath].map(item.format).joined(separator: " and ") },
             apply: { (settings: inout Settings, values: [String]) throws(ValueError) in
                 let items = values.filter { !$0.isEmpty }
                 guard !items.isEmpty else { throw ValueError(expected: "at least one item") }
-                var parsed: [String] = []
+                var parsed: [Item] = []
                 for text in items { parsed.append(try item.parse(text)) }
                 settings[keyPath: keyPath] = parsed
-            })
+            }, environmentSeparator: separator)
     }
 
     /// A switch: `--name` turns it on; `--name=false` and the variable's `true`/`false` also work.
@@ -88,6 +91,6 @@ extension CommandLineOption {
             defaultText: { defaultText($0[keyPath: keyPath]) },
             apply: { (outer: inout Outer, values: [String]) throws(ValueError) in
                 try apply(&outer[keyPath: keyPath], values)
-            })
+            }, environmentSeparator: environmentSeparator)
     }
 }

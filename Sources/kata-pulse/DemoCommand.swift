@@ -30,7 +30,7 @@ func runDemo(_ settings: DemoSettings, environment: [String: String]) async thro
     // Shims first, so the agent's first look finds every socket in place.
     try await simulator.start()
     let sandboxes = simulation.sandboxes
-    let agent = Agent(configuration: configuration, group: group, logger: logger, access: access) { addresses in
+    let agent = try Agent(configuration: configuration, group: group, logger: logger, access: access) { addresses in
         guard let address = addresses.first else { return }
         let url: String =
             switch address {

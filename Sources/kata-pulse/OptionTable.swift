@@ -23,8 +23,9 @@ struct OptionTable<Settings>: Sendable {
             } else if let (name, text) = option.environment.lazy.compactMap({ name in
                 environment[name].flatMap { $0.isEmpty ? nil : (name, $0) }
             }).first {
-                // A repeatable option's variable holds its items joined by ':'.
-                let values = option.repeatable ? text.split(separator: ":").map(String.init) : [text]
+                // A repeatable option's variable holds its items joined by its separator.
+                let values =
+                    option.repeatable ? text.split(separator: option.environmentSeparator).map(String.init) : [text]
                 try apply(option, values, to: &settings, source: "--\(option.long) (from \(name))")
             } else {
                 for name in option.legacyEnvironment {

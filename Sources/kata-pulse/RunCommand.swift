@@ -45,7 +45,7 @@ func runAgent(_ settings: AgentSettings, environment: [String: String]) async th
     // A web configuration that cannot be used stops the agent here, before it listens.
     let access = try WebAccess(configuration: configuration.web, tlsProvider: NIOSSLServerProvider())
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let agent = Agent(
+    let agent = try Agent(
         configuration: configuration, group: group, logger: logger,
         metadataSource: try settings.cri.map { try CRIClient(configuration: $0, group: group) }, access: access)
     let result = await Result(catching: { try await agent.run(logger: logger) })

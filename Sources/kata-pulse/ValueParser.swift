@@ -150,6 +150,29 @@ extension ValueParser where Value == PushgatewayURL {
         "http://host[:port][/path]", PushgatewayURL.init(parsing:), format: { $0.description })
 }
 
+extension ValueParser where Value == RemoteWriteURL {
+    static let remoteWriteURL = Self.accepting(
+        "http://host[:port][/path]", RemoteWriteURL.init(parsing:), format: { $0.description })
+}
+
+extension ValueParser where Value == Label {
+    /// `name=value`, the name a Prometheus label name (the value may be empty).
+    static let externalLabel = Self.accepting(
+        "NAME=VALUE with a label name",
+        { text in
+            guard let equals = text.firstIndex(of: "=") else { return nil }
+            let name = String(text[..<equals])
+            guard let first = name.utf8.first,
+                first == UInt8(ascii: "_") || (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a,
+                name.utf8.allSatisfy({
+                    $0 == UInt8(ascii: "_") || ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7a || $0 >= 0x30 && $0 <= 0x39
+                }),
+                !name.hasPrefix("__")
+            else { return nil }
+            return Label(name, String(text[text.index(after: equals)...]))
+        }, format: { "\($0.name)=\($0.value)" })
+}
+
 extension ValueParser where Value == LogFormat {
     static let logFormat = Self.accepting(
         "auto, journald, logfmt or json", LogFormat.init(rawValue:), format: { $0.rawValue })

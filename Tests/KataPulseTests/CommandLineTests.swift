@@ -64,6 +64,36 @@ private let cases: [String: OptionCase] = [
     "pushgateway-job": .init(good: "kp", bad: "") { $0.agent.pushgateway.job == "kp" },
     "pushgateway-instance": .init(good: "node-7", bad: nil) { $0.agent.pushgateway.instance == "node-7" },
     "pushgateway-timeout-ms": .init(good: "900", bad: "soon") { $0.agent.pushgateway.timeout == .milliseconds(900) },
+    "remote-write-url": .init(good: "http://vm:8428/api/v1/write", bad: "ftp://vm") {
+        $0.agent.remoteWrite.urls == [RemoteWriteURL(parsing: "http://vm:8428/api/v1/write")!]
+    },
+    "remote-write-external-label": .init(good: "cluster=eu-1", bad: "2x=y") {
+        $0.agent.remoteWrite.externalLabels.contains(Label("cluster", "eu-1"))
+            && $0.agent.remoteWrite.externalLabels.contains(Label("job", "kata-pulse"))
+    },
+    "remote-write-exposition": .init(good: "cadvisor", bad: "all") { $0.agent.remoteWrite.exposition == .cadvisor },
+    "remote-write-queue-dir": .init(good: "/srv/queue/", bad: "queue") {
+        $0.agent.remoteWrite.queueDirectory == "/srv/queue"
+    },
+    "remote-write-queue-max-bytes": .init(good: "1048576", bad: "1k") {
+        $0.agent.remoteWrite.maxQueueBytes == 1_048_576
+    },
+    "remote-write-queue-max-age": .init(good: "30m", bad: "forever") {
+        $0.agent.remoteWrite.maxQueueAge == .seconds(1800)
+    },
+    "remote-write-max-samples-per-request": .init(good: "100", bad: "0") {
+        $0.agent.remoteWrite.maxSamplesPerRequest == 100
+    },
+    "remote-write-timeout-ms": .init(good: "2500", bad: "-1") { $0.agent.remoteWrite.timeout == .milliseconds(2500) },
+    "remote-write-basic-auth-username": .init(good: "node", bad: "") {
+        $0.agent.remoteWrite.basicAuthUsername == "node"
+    },
+    "remote-write-basic-auth-password-file": .init(good: "/etc/kp/password", bad: "password") {
+        $0.agent.remoteWrite.basicAuthPasswordFile == "/etc/kp/password"
+    },
+    "remote-write-bearer-token-file": .init(good: "/etc/kp/token", bad: "token") {
+        $0.agent.remoteWrite.bearerTokenFile == "/etc/kp/token"
+    },
 ]
 
 private let options = AgentOptions.table.options

@@ -15,11 +15,13 @@ public struct Agent: Sendable {
     let criHealth: CRIHealth?
     let limiter: ConnectionLimiter
 
+    ///
+    /// Throws when a remote-write queue's folder cannot be made or read.
     public init(
         configuration: AgentConfiguration, group: any EventLoopGroup, logger: Logger,
         metadataSource: (any PodMetadataSource)? = nil, access: WebAccess? = nil,
         onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
-    ) {
+    ) throws {
         let store = SnapshotStore(.empty(now: UnixTime.now()))
         let client = ShimClient(configuration: configuration.shim, group: group)
         let locator = ShimSocketLocator(roots: configuration.discovery.roots)
@@ -43,9 +45,11 @@ public struct Agent: Sendable {
                 onUpdate: { containerUpdates.continuation.yield($0) })
         }
         let served = configuration.collection.exposition
+        let remoteWrite = try RemoteWriteExport(configuration: configuration.remoteWrite, served: served)
         let exports: [any SnapshotExport] = [
             TextfileExport(configuration: configuration.textfile, served: served) as (any SnapshotExport)?,
             PushgatewayExport(configuration: configuration.pushgateway, served: served, group: group),
+            remoteWrite,
         ].compactMap { $0 }
         let exportHealth = ExportHealth(exports.map(\.descriptor))
         let rounds = AsyncStream.makeStream(of: RoundSummary.self, bufferingPolicy: .bufferingNewest(1))
@@ -55,7 +59,7 @@ public struct Agent: Sendable {
         let access = access ?? .unrestricted()
         let ownSources: [any OwnMetricsSource] =
             [limiter] + (access.configuration.file == nil ? [] : [access]) + (exports.isEmpty ? [] : [exportHealth])
-            + [criHealth].compactMap { $0 }
+            + [criHealth].compactMap { $0 } + [remoteWrite?.metrics].compactMap { $0 }
         let collector = Collector(
             configuration: configuration.collection, changes: registry.changes, client: client, locator: locator,
             store: store, builder: SnapshotBuilder(sources: ownSources), logger: logger, progress: progress,
@@ -87,7 +91,8 @@ public struct Agent: Sendable {
             access.configuration.file == nil ? [] : [WebConfigWatcher(access: access, logger: logger)]
         self.services =
             [registry] + [resolver].compactMap { $0 } + [containerCollector].compactMap { $0 }
-            + [collector, server] + watcher + exporting + systemd
+            + [collector, server] + watcher + exporting
+            + (remoteWrite?.senders(group: group, logger: logger) ?? []) + systemd
         self.store = store
         self.criHealth = criHealth
         self.limiter = limiter

@@ -20,6 +20,8 @@ public struct AgentConfiguration: Sendable {
     public var textfile = TextfileExport.Configuration()
     /// Pushgateway pushes (off without a URL).
     public var pushgateway = PushgatewayExport.Configuration()
+    /// Prometheus remote write through durable queues (off without a receiver).
+    public var remoteWrite = RemoteWriteExport.Configuration()
     /// systemd's notifications and watchdog (off unless systemd asked).
     public var systemd = SystemdConfiguration()
 

@@ -179,10 +179,8 @@ extension SampleLine: GuestSample {
 
     func label(_ name: String) -> String? {
         guard let span = span(name) else { return nil }
-        guard span.escaped else { return String(decoding: bytes(span.value), as: UTF8.self) }
-        var unescaped: [UInt8] = []
-        unescapeLabelValue(bytes(span.value), into: &unescaped)
-        return String(decoding: unescaped, as: UTF8.self)
+        var scratch: [UInt8] = []
+        return value(of: span, scratch: &scratch)
     }
 
     func label(_ name: String, is value: String) -> Bool {

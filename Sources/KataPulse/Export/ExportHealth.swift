@@ -5,6 +5,7 @@ final class ExportHealth: OwnMetricsSource {
     private struct Outcomes {
         var deliveries = 0
         var failures = 0
+        var skipped = 0
         var lastDelivery: Double?
     }
 
@@ -27,6 +28,10 @@ final class ExportHealth: OwnMetricsSource {
         outcomes.withLock { $0[export].failures += 1 }
     }
 
+    func skipped(_ export: Int) {
+        outcomes.withLock { $0[export].skipped += 1 }
+    }
+
     var families: [MetricFamily] {
         let outcomes = outcomes.withLock { $0 }
         return zip(descriptors, outcomes).flatMap { descriptor, outcome in
@@ -34,6 +39,7 @@ final class ExportHealth: OwnMetricsSource {
                 descriptor.deliveries.family(Double(outcome.deliveries)),
                 descriptor.failures.family(Double(outcome.failures)),
             ] + (outcome.lastDelivery.map { [descriptor.lastDelivery.family($0)] } ?? [])
+                + (descriptor.skippedRounds.map { [$0.family(Double(outcome.skipped))] } ?? [])
         }
     }
 }

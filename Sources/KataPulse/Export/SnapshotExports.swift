@@ -4,9 +4,10 @@ import ServiceLifecycle
 
 /// Drives the exports with every round's snapshot.
 ///
-/// Each export has a stream of its own that keeps only the newest body, and a thread of its own for blocking
+/// Each export has a stream of its own that keeps only the newest round, and a thread of its own for blocking
 /// work, so a slow disk or a hung Pushgateway skips rounds of that export alone and never delays collection
-/// or the others. A body several exports share is rendered once per round. Outcomes are counted in
+/// or the others (a skipped round is counted where the export names a counter for it). A body several
+/// exports share is rendered once per round. Outcomes are counted in
 /// ``ExportHealth``; a failure is logged once per cause, and the recovery once.
 struct SnapshotExports: Service {
     let exports: [any SnapshotExport]
@@ -22,37 +23,49 @@ struct SnapshotExports: Service {
     }
 
     func run() async throws {
-        let streams = exports.map { _ in
-            AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(1))
-        }
+        let feeds = exports.enumerated().map { index, export in feed(export, index: index) }
         await withDiscardingTaskGroup { group in
-            for (index, export) in exports.enumerated() {
-                let bodies = streams[index].stream
-                group.addTask { await drive(export, index: index, bodies: bodies) }
-            }
+            for feed in feeds { group.addTask { await feed.drive() } }
             for await snapshot in snapshots.cancelOnGracefulShutdown() {
-                var rendered: [ExpositionSet: [UInt8]] = [:]
-                for (export, stream) in zip(exports, streams) {
-                    let body = rendered[export.exposition] ?? ExportBody.render(snapshot, exposition: export.exposition)
-                    rendered[export.exposition] = body
-                    stream.continuation.yield(body)
+                var bodies = ExportBodies()
+                for (index, feed) in feeds.enumerated() where !feed.offer(snapshot, &bodies) {
+                    health.skipped(index)
                 }
             }
             // Each export finishes the delivery under way, then its finish step runs.
-            for stream in streams { stream.continuation.finish() }
+            for feed in feeds { feed.finish() }
         }
     }
 
-    private func drive(_ export: any SnapshotExport, index: Int, bodies: AsyncStream<[UInt8]>) async {
+    /// One export's round stream, which keeps only the newest round, and the task that delivers from it.
+    private struct Feed: Sendable {
+        /// Hands the export its part of a snapshot; false when it replaced a round the export had not taken.
+        let offer: @Sendable (Snapshot, inout ExportBodies) -> Bool
+        let finish: @Sendable () -> Void
+        let drive: @Sendable () async -> Void
+    }
+
+    private func feed<Export: SnapshotExport>(_ export: Export, index: Int) -> Feed {
+        let (rounds, continuation) = AsyncStream.makeStream(of: Export.Round.self, bufferingPolicy: .bufferingNewest(1))
+        return Feed(
+            offer: { snapshot, bodies in
+                if case .dropped = continuation.yield(export.round(of: snapshot, bodies: &bodies)) { return false }
+                return true
+            },
+            finish: { continuation.finish() },
+            drive: { await drive(export, index: index, rounds: rounds) })
+    }
+
+    private func drive<Export: SnapshotExport>(_ export: Export, index: Int, rounds: AsyncStream<Export.Round>) async {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
         let descriptor = export.descriptor
         let destination: Logger.Metadata = [descriptor.destination.key: "\(descriptor.destination.value)"]
         await export.prepare(pool: pool, logger: logger)
         var loggedCauses: Set<String> = []
-        for await body in bodies {
+        for await round in rounds {
             do {
-                try await export.deliver(body, pool: pool)
+                try await export.deliver(round, pool: pool)
                 health.delivered(index, at: UnixTime.now())
                 if !loggedCauses.isEmpty {
                     logger.info("\(descriptor.recoveryMessage)", metadata: destination)

@@ -23,4 +23,8 @@ public struct ExpositionLimits: Sendable, Equatable {
 
     /// The defaults documented in the README.
     public static let `default` = ExpositionLimits()
+
+    /// No bounds: for reading the agent's own renderings again (a sandbox's labels come on top of its shim's).
+    static let unlimited = ExpositionLimits(
+        maxSeries: .max, maxLabelsPerSeries: .max, maxLabelValueLength: .max, maxNameLength: .max)
 }

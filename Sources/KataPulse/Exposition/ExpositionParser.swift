@@ -101,15 +101,8 @@ struct FamilyBuilder: ExpositionConsumer {
         labels.reserveCapacity(sample.labels.count)
         for label in sample.labels {
             let id = labelNames.intern(sample.bytes(label.name))
-            labels.append(Label(labelNames.strings[id], value(of: label, in: sample)))
+            labels.append(Label(labelNames.strings[id], sample.value(of: label, scratch: &unescaped)))
         }
         families[family].samples.append(Sample(name: sample.nameString, labels: labels, value: sample.number))
-    }
-
-    /// A label's value, unescaped and decoded (invalid UTF-8 repaired).
-    private mutating func value(of label: LabelSpan, in sample: SampleLine) -> String {
-        guard label.escaped else { return String(decoding: sample.bytes(label.value), as: UTF8.self) }
-        unescapeLabelValue(sample.bytes(label.value), into: &unescaped)
-        return String(decoding: unescaped, as: UTF8.self)
     }
 }

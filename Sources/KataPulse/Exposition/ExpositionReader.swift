@@ -44,6 +44,13 @@ struct SampleLine {
 
     /// The sample's value as a number.
     var number: Double { parseValue(bytes(value))! }
+
+    /// A label's value, unescaped (through `scratch`) and decoded (invalid UTF-8 repaired).
+    func value(of label: LabelSpan, scratch: inout [UInt8]) -> String {
+        guard label.escaped else { return String(decoding: bytes(label.value), as: UTF8.self) }
+        unescapeLabelValue(bytes(label.value), into: &scratch)
+        return String(decoding: scratch, as: UTF8.self)
+    }
 }
 
 /// A byte-level reader of the Prometheus text exposition format 0.0.4.

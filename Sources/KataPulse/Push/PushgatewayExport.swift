@@ -1,6 +1,5 @@
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// PUTs the snapshot to a Pushgateway after every collection round, each push under its own deadline.
 public final class PushgatewayExport: SnapshotExport {
@@ -22,13 +21,14 @@ public final class PushgatewayExport: SnapshotExport {
     let exposition: ExpositionSet
     let timeout: Duration
     let group: any EventLoopGroup
-    /// The resolved address; resolved again after a failed push.
-    private let address = Mutex<SocketAddress?>(nil)
+    /// Resolved again after a failed push.
+    private let address: ResolvedAddress
 
     /// The export `configuration` asks for, or nil when it is off; `served` is what `/metrics` publishes.
     init?(configuration: Configuration, served: ExpositionSet, group: any EventLoopGroup) {
         guard let url = configuration.url else { return nil }
         self.target = PushgatewayTarget(url: url, job: configuration.job, instance: configuration.instance)
+        self.address = ResolvedAddress(host: url.host, port: url.port)
         self.exposition = served
         self.timeout = configuration.timeout
         self.group = group
@@ -47,7 +47,7 @@ public final class PushgatewayExport: SnapshotExport {
     func deliver(_ body: [UInt8], pool: NIOThreadPool) async throws(ExportFailure) {
         do {
             let response = try await HTTPExchange.fetch(
-                try await resolve(pool), path: target.path, host: "\(target.host):\(target.port)",
+                try await address.resolve(pool), path: target.path, host: "\(target.host):\(target.port)",
                 headers: [("Content-Type", ExpositionRenderer.contentType)], method: .PUT, body: body,
                 timeout: TimeAmount(timeout), maxBodySize: 64 * 1024, group: group)
             guard (200..<300).contains(response.status) else {
@@ -56,18 +56,9 @@ public final class PushgatewayExport: SnapshotExport {
                     cause: "status \(response.status)", description: "status \(response.status): \(excerpt)")
             }
         } catch {
-            address.withLock { $0 = nil }
+            address.forget()
             if let failure = error as? ExportFailure { throw failure }
             throw ExportFailure(cause: "\(error)", description: "\(error)")
         }
-    }
-
-    /// Name resolution blocks: it runs on the export's thread, once, and again after a failed push.
-    private func resolve(_ pool: NIOThreadPool) async throws -> SocketAddress {
-        if let known = address.withLock({ $0 }) { return known }
-        let (host, port) = (target.host, target.port)
-        let resolved = try await pool.runIfActive { try SocketAddress.makeAddressResolvingHost(host, port: port) }
-        address.withLock { $0 = resolved }
-        return resolved
     }
 }

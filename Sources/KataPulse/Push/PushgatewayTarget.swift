@@ -16,24 +16,8 @@ public struct PushgatewayURL: Sendable, Equatable, CustomStringConvertible {
         }
         path = path.droppingTrailingSlashes()
         if path == "/" { path = "" }
-        var host = String(rest)
-        var port = 9091
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return nil }
-            let after = host[host.index(after: close)...]
-            if after.hasPrefix(":") {
-                guard let parsed = Int(after.dropFirst()) else { return nil }
-                port = parsed
-            } else if !after.isEmpty {
-                return nil
-            }
-            host = String(host[host.index(after: host.startIndex)..<close])
-        } else if let colon = host.lastIndex(of: ":") {
-            guard let parsed = Int(host[host.index(after: colon)...]) else { return nil }
-            port = parsed
-            host = String(host[..<colon])
-        }
-        guard !host.isEmpty, (1...65535).contains(port), !path.contains("?"), !path.contains("#") else { return nil }
+        guard let (host, port) = HostPort.parse(rest, defaultPort: 9091), !path.contains("?"), !path.contains("#")
+        else { return nil }
         self.host = host
         self.port = port
         self.basePath = path
@@ -84,24 +68,7 @@ public struct PushgatewayTarget: Sendable, Equatable {
         return out
     }
 
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-        var out: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
-            let value = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * UInt32($1.offset)) }
-            for position in 0..<4 {
-                if position <= chunk.count {
-                    out.append(alphabet[Int((value >> (18 - 6 * UInt32(position))) & 0x3F)])
-                } else {
-                    out.append(UInt8(ascii: "="))
-                }
-            }
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func base64URL(_ bytes: [UInt8]) -> String { Base64.encode(bytes, urlSafe: true) }
 }
 
 extension PushgatewayTarget {

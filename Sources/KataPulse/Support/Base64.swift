@@ -1,6 +1,27 @@
 /// Standard base64 (RFC 4648 §4, padded), decoded strictly as Go's `base64.StdEncoding` does: for the
-/// credentials of `Authorization: Basic`.
+/// credentials of `Authorization: Basic`; encoded in either alphabet (§5's URL-safe one for the Pushgateway).
 enum Base64 {
+    /// `bytes` in padded base64, in the URL-safe alphabet (`-`, `_`) when `urlSafe`.
+    static func encode(_ bytes: [UInt8], urlSafe: Bool = false) -> String {
+        let alphabet = Array(
+            ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + (urlSafe ? "-_" : "+/")).utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            var value: UInt32 = 0
+            for (offset, byte) in chunk.enumerated() { value |= UInt32(byte) << (16 - 8 * UInt32(offset)) }
+            for position in 0..<4 {
+                out.append(
+                    position <= chunk.count
+                        ? alphabet[Int((value >> (18 - 6 * UInt32(position))) & 0x3F)] : UInt8(ascii: "="))
+            }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     private static let values: [Int8] = {
         var table = [Int8](repeating: -1, count: 256)
         for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {

@@ -21,6 +21,25 @@ enum FileContents {
             guard bytes.count <= limit else { throw FileReadError(path: path, reason: "larger than \(limit) bytes") }
         }
     }
+
+    /// The file's first `count` bytes (fewer when it is shorter).
+    static func prefix(_ path: String, count: Int) throws(FileReadError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        guard descriptor >= 0 else { throw FileReadError(path: path, errorNumber: errno) }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let read = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + filled, count - filled) }
+            if read < 0 {
+                if errno == EINTR { continue }
+                throw FileReadError(path: path, errorNumber: errno)
+            }
+            if read == 0 { break }
+            filled += read
+        }
+        return Array(bytes[..<filled])
+    }
 }
 
 /// A file that could not be read, and why.

@@ -115,7 +115,7 @@ final class RunningAgent: Sendable {
         configure(&configuration)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let source = try cri.map { try CRIClient(configuration: $0, group: testGroup) }
-        let agent = Agent(
+        let agent = try Agent(
             configuration: configuration, group: testGroup, logger: testLogger, metadataSource: source, access: access
         ) { addresses in
             if case .tcp(_, let port)? = addresses.first { continuation.yield(port) }

@@ -1,0 +1,129 @@
+import NIOCore
+import PrometheusRemoteWrite
+
+/// One round's series sources, taken from a snapshot without copying a rendering.
+struct RemoteWriteRound: Sendable {
+    /// A rendering and the time its series were read.
+    struct Source: Sendable {
+        /// `shim/<id>`, `containers/<id>` or `agent`: stable across rounds, so that the next round's rendering
+        /// of the same source can be compared with this one.
+        var key: String
+        /// Milliseconds since the epoch.
+        var timestamp: Int64
+        var rendering: ByteBuffer
+    }
+
+    var sources: [Source]
+    /// When the snapshot was built (milliseconds): the agent's own series' timestamp, and the staleness markers'
+    /// of sources that are gone.
+    var time: Int64
+
+    /// Each sandbox's shim rendering at the time its shim was read, its container rows and the agent's own
+    /// families (those an export takes, ``ExportBody``) at the snapshot's time.
+    init(_ snapshot: Snapshot) {
+        let time = UnixTime.milliseconds(snapshot.builtAt)
+        var sources: [Source] = []
+        sources.reserveCapacity(snapshot.sandboxes.count + 1)
+        for record in snapshot.sandboxes {
+            if let rendered = record.rendered, let read = record.lastSuccess {
+                sources.append(
+                    Source(key: "shim/" + record.id, timestamp: UnixTime.milliseconds(read), rendering: rendered.buffer)
+                )
+            }
+            if let containers = record.containers {
+                sources.append(Source(key: "containers/" + record.id, timestamp: time, rendering: containers.buffer))
+            }
+        }
+        var own = ByteBuffer(
+            bytes: ExpositionRenderer.render([OwnMetrics.runningShimCount.family(Double(snapshot.runningShimCount))]))
+        for span in snapshot.families where span.name.hasPrefix("kata_pulse_") || span.name.hasPrefix("kata_monitor_") {
+            for part in snapshot.parts[span.parts] { own.writeImmutableBuffer(part) }
+        }
+        sources.append(Source(key: "agent", timestamp: time, rendering: own))
+        self.sources = sources
+        self.time = time
+    }
+}
+
+/// Turns rounds into remote-write series: every source read since the last round, each sample at the time its
+/// source was read, and a staleness marker, once, for every series that ended (gone from its source's newer
+/// rendering, or its sandbox gone).
+///
+/// A source whose time has not moved (a sandbox whose shim failed this round keeps its last rendering) is not
+/// sent again: the store has those samples. The previous rendering of each source is kept to name the series
+/// that end; it is the one the snapshot holds, so it costs nothing at rest.
+struct RemoteWriteEncoder {
+    /// Which families are sent (``ExportBody/includes(_:_:)``).
+    let exposition: ExpositionSet
+    /// Sorted by name.
+    let externalLabels: [Label]
+
+    private struct Sent {
+        var timestamp: Int64
+        var rendering: ByteBuffer
+        var identities: Set<Int>
+    }
+
+    private var sent: [String: Sent] = [:]
+
+    init(exposition: ExpositionSet, externalLabels: [Label]) {
+        self.exposition = exposition
+        self.externalLabels = externalLabels.sorted { $0.name < $1.name }
+    }
+
+    /// The series of `round` that the store has not had yet, and the markers of those that ended.
+    mutating func encode(_ round: RemoteWriteRound) -> [Prometheus_TimeSeries] {
+        var series: [Prometheus_TimeSeries] = []
+        var present = Set<String>()
+        for source in round.sources {
+            present.insert(source.key)
+            let previous = sent[source.key]
+            if let previous, previous.timestamp >= source.timestamp { continue }
+            let read = TimeSeriesBuilder.read(source.rendering, into: builder(at: source.timestamp))
+            series += read.series
+            if let previous {
+                let ended = previous.identities.subtracting(read.identities)
+                if !ended.isEmpty {
+                    series +=
+                        TimeSeriesBuilder.read(
+                            previous.rendering, into: builder(at: source.timestamp, ending: ended)
+                        ).series
+                }
+            }
+            sent[source.key] = Sent(
+                timestamp: source.timestamp, rendering: source.rendering, identities: read.identities)
+        }
+        for (key, previous) in sent where !present.contains(key) {
+            // After the last sample, or the store takes the marker for a second value at the same time.
+            let time = max(round.time, previous.timestamp + 1)
+            series +=
+                TimeSeriesBuilder.read(
+                    previous.rendering, into: builder(at: time, ending: previous.identities)
+                ).series
+            sent[key] = nil
+        }
+        return series
+    }
+
+    private func builder(at timestamp: Int64, ending: Set<Int>? = nil) -> TimeSeriesBuilder {
+        let exposition = self.exposition
+        return TimeSeriesBuilder(
+            includes: { ExportBody.includes($0, exposition) }, externalLabels: externalLabels, timestamp: timestamp,
+            ending: ending)
+    }
+
+    /// Series in requests of at most `maxSamples` samples each, serialized and snappy-compressed, with the
+    /// sample count and newest timestamp of each.
+    static func requests(_ series: [Prometheus_TimeSeries], maxSamples: Int) -> [(
+        payload: [UInt8], samples: Int, highestTimestamp: Int64
+    )] {
+        stride(from: 0, to: series.count, by: max(1, maxSamples)).map { start in
+            var request = Prometheus_WriteRequest()
+            request.timeseries = Array(series[start..<min(start + max(1, maxSamples), series.count)])
+            let highest = request.timeseries.reduce(Int64.min) { max($0, $1.samples.last?.timestamp ?? .min) }
+            // Serializing a message of these field types cannot fail.
+            let bytes: [UInt8] = try! request.serializedBytes()
+            return (Snappy.compress(bytes), request.timeseries.count, highest)
+        }
+    }
+}
