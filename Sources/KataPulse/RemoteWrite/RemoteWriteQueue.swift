@@ -234,12 +234,17 @@ final class RemoteWriteQueue: Sendable {
                 if ready { continuation.resume() }
             }
         } onCancel: {
-            let waiters = state.withLock { state in
-                defer { state.waiters.removeAll() }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume() }
+            wakeWaiters()
         }
+    }
+
+    /// Ends every ``waitForBatch()`` under way, batch or not (shutdown).
+    func wakeWaiters() {
+        let waiters = state.withLock { state in
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     // MARK: Files

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -64,19 +65,33 @@ struct RemoteWriteSender: Service {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
         defer { pool.shutdownGracefully { _ in } }
-        // Between requests, shutdown stops the loop; a request under way is finished (or cut at the agent's
-        // shutdown deadline), and whatever was not accepted stays queued for the next start.
-        await cancelWhenGracefulShutdown { await deliverQueue(pool: pool) }
+        // Shutdown stops the loop between requests: a request under way is finished (or cut at the agent's
+        // shutdown deadline), so that one the receiver accepted is not sent again at the next start; whatever
+        // was not accepted stays queued for it.
+        let stopping = StopSignal()
+        await withGracefulShutdownHandler {
+            await deliverQueue(pool: pool, stopping: stopping)
+        } onGracefulShutdown: { [queue] in
+            stopping.raise()
+            queue.wakeWaiters()
+        }
     }
 
-    private func deliverQueue(pool: NIOThreadPool) async {
+    /// Set once shutdown begins.
+    private final class StopSignal: Sendable {
+        private let raised = Mutex(false)
+        func raise() { raised.withLock { $0 = true } }
+        var isRaised: Bool { raised.withLock { $0 } }
+    }
+
+    private func deliverQueue(pool: NIOThreadPool, stopping: StopSignal) async {
         let address = ResolvedAddress(host: url.host, port: url.port)
         let metadata: Logger.Metadata = ["url": "\(url)"]
         var backoff = configuration.minBackoff
         var failing: String?
-        while !Task.isCancelled {
+        while !Task.isCancelled, !stopping.isRaised {
             await queue.waitForBatch()
-            guard !Task.isCancelled,
+            guard !Task.isCancelled, !stopping.isRaised,
                 let batch = try? await pool.runIfActive({ [queue] in queue.oldest(now: UnixTime.milliseconds()) })
             else { continue }
             let outcome = await send(batch, address: address, pool: pool)
@@ -96,6 +111,8 @@ struct RemoteWriteSender: Service {
                     metadata: metadata.merging(
                         ["status": "\(status)", "error": "\(message)", "samples": "\(batch.samples)"]) { $1 })
             case .retry(let cause, let message, let after):
+                // Cut short by shutdown: not the receiver's failure; the batch stays queued.
+                if Task.isCancelled { return }
                 address.forget()
                 metrics.retried(index, samples: batch.samples)
                 if failing != cause {
