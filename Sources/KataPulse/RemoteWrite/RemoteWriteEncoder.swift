@@ -34,11 +34,8 @@ struct RemoteWriteRound: Sendable {
                 sources.append(Source(key: "containers/" + record.id, timestamp: time, rendering: containers.buffer))
             }
         }
-        var own = ByteBuffer(
-            bytes: ExpositionRenderer.render([OwnMetrics.runningShimCount.family(Double(snapshot.runningShimCount))]))
-        for span in snapshot.families where span.name.hasPrefix("kata_pulse_") || span.name.hasPrefix("kata_monitor_") {
-            for part in snapshot.parts[span.parts] { own.writeImmutableBuffer(part) }
-        }
+        // The agent's own families as every export takes them: with no collection series, only those.
+        let own = ByteBuffer(bytes: ExportBody.render(snapshot, exposition: []))
         sources.append(Source(key: "agent", timestamp: time, rendering: own))
         self.sources = sources
         self.time = time
