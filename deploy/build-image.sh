@@ -24,9 +24,9 @@ if [ -n "$cache" ] && [ -f "$cache" ]; then
     tar -C "$rootfs" -xf "$cache"
 else
     mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    # libyaml-0-2: the web configuration's parser; libsnappy1v5: remote write's compression; minbase has the
-    # other libraries the binary links.
-    debootstrap --variant=minbase --include=libyaml-0-2,libsnappy1v5 bookworm "$rootfs" "${mirror:-http://deb.debian.org/debian}" >"$stage/debootstrap.log" 2>&1 ||
+    # libyaml-0-2: the web configuration's parser; libsnappy1v5: remote write's compression; ca-certificates:
+    # the CAs https:// receivers are verified against; minbase has the other libraries the binary links.
+    debootstrap --variant=minbase --include=libyaml-0-2,libsnappy1v5,ca-certificates bookworm "$rootfs" "${mirror:-http://deb.debian.org/debian}" >"$stage/debootstrap.log" 2>&1 ||
         { tail -20 "$stage/debootstrap.log" >&2; exit 1; }
     [ -n "$cache" ] && tar -C "$rootfs" -cf "$cache" .
 fi

@@ -145,7 +145,7 @@ enum AgentOptions {
             "remote-write-url", environment: ["KATA_PULSE_REMOTE_WRITE_URLS"], separator: " ", "URL",
             help:
                 "After every round, send the new samples with Prometheus remote write to this receiver: "
-                + "http://host[:port]/path; repeatable, each receiver with its own queue (env: space-separated).",
+                + "http[s]://host[:port]/path; repeatable, each receiver with its own queue (env: space-separated).",
             \.agent.remoteWrite.urls, .remoteWriteURL, defaultText: "off"),
         CommandLineOption(
             long: "remote-write-external-label", short: nil, goStyle: false,
@@ -199,6 +199,28 @@ enum AgentOptions {
             "remote-write-bearer-token-file", environment: ["KATA_PULSE_REMOTE_WRITE_BEARER_TOKEN_FILE"], "FILE",
             help: "A file holding a bearer token for the receivers (read at every request).",
             \.agent.remoteWrite.bearerTokenFile, ValueParser.absolutePath.optional, defaultText: "none"),
+        .value(
+            "remote-write-tls-ca-file", environment: ["KATA_PULSE_REMOTE_WRITE_TLS_CA_FILE"], "FILE",
+            help: "The CAs (PEM) that sign the https:// receivers' certificates, instead of the system's.",
+            \.agent.remoteWrite.tls.caFile, ValueParser.absolutePath.optional, defaultText: "the system's"),
+        .value(
+            "remote-write-tls-cert-file", environment: ["KATA_PULSE_REMOTE_WRITE_TLS_CERT_FILE"], "FILE",
+            help:
+                "The agent's client certificate (PEM) for https:// receivers, with --remote-write-tls-key-file "
+                + "(both read again before each request, so a renewal needs no restart).",
+            \.agent.remoteWrite.tls.certFile, ValueParser.absolutePath.optional, defaultText: "none"),
+        .value(
+            "remote-write-tls-key-file", environment: ["KATA_PULSE_REMOTE_WRITE_TLS_KEY_FILE"], "FILE",
+            help: "The client certificate's private key (PEM).", \.agent.remoteWrite.tls.keyFile,
+            ValueParser.absolutePath.optional, defaultText: "none"),
+        .value(
+            "remote-write-tls-server-name", environment: ["KATA_PULSE_REMOTE_WRITE_TLS_SERVER_NAME"], "NAME",
+            help: "The name the receivers' certificates must carry (and SNI), instead of the URL's host.",
+            \.agent.remoteWrite.tls.serverName, ValueParser.text.optional, defaultText: "the URL's host"),
+        .toggle(
+            "remote-write-tls-insecure-skip-verify", environment: ["KATA_PULSE_REMOTE_WRITE_TLS_INSECURE_SKIP_VERIFY"],
+            help: "Accept any certificate from the https:// receivers (encrypted, not authenticated: for tests).",
+            \.agent.remoteWrite.tls.insecureSkipVerify),
     ])
 }
 

@@ -72,5 +72,15 @@ extension AgentConfiguration {
                 description: "\(problem) (--remote-write-bearer-token-file, --remote-write-basic-auth-username, "
                     + "--remote-write-basic-auth-password-file)")
         }
+        if let problem = remoteWrite.tls.problem {
+            throw UsageError(
+                description:
+                    "remote write's TLS: \(problem) (--remote-write-tls-cert-file, --remote-write-tls-key-file)")
+        }
+        if remoteWrite.tls.isSet, !remoteWrite.urls.contains(where: \.isSecure) {
+            // Most likely a typo in the URL, which would send the credentials in the clear.
+            throw UsageError(
+                description: "--remote-write-tls-* settings are given, but no --remote-write-url is https://")
+        }
     }
 }

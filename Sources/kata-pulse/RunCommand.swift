@@ -45,9 +45,15 @@ func runAgent(_ settings: AgentSettings, environment: [String: String]) async th
     // A web configuration that cannot be used stops the agent here, before it listens.
     let access = try WebAccess(configuration: configuration.web, tlsProvider: NIOSSLServerProvider())
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let agent = try Agent(
-        configuration: configuration, group: group, logger: logger,
-        metadataSource: try settings.cri.map { try CRIClient(configuration: $0, group: group) }, access: access)
+    let agent: Agent
+    do {
+        agent = try Agent(
+            configuration: configuration, group: group, logger: logger,
+            metadataSource: try settings.cri.map { try CRIClient(configuration: $0, group: group) }, access: access,
+            tlsClientProvider: NIOSSLClientProvider())
+    } catch let error as ClientTLSError {
+        throw AgentStartError(description: "\(error.setting.flag) \(error)")
+    }
     let result = await Result(catching: { try await agent.run(logger: logger) })
     try? await group.shutdownGracefully()
     try result.get()
@@ -62,4 +68,20 @@ func makeLogger(_ settings: LoggingSettings, environment: [String: String]) -> L
     }
     logger.logLevel = settings.level
     return logger
+}
+
+/// A setting that names a file the agent cannot use, said with its flag.
+struct AgentStartError: Error, CustomStringConvertible {
+    let description: String
+}
+
+extension ClientTLS.Setting {
+    /// The flag that sets it.
+    var flag: String {
+        switch self {
+        case .caFile: "--remote-write-tls-ca-file"
+        case .certFile: "--remote-write-tls-cert-file"
+        case .keyFile: "--remote-write-tls-key-file"
+        }
+    }
 }

@@ -152,7 +152,7 @@ extension ValueParser where Value == PushgatewayURL {
 
 extension ValueParser where Value == RemoteWriteURL {
     static let remoteWriteURL = Self.accepting(
-        "http://host[:port][/path]", RemoteWriteURL.init(parsing:), format: { $0.description })
+        "http[s]://host[:port][/path]", RemoteWriteURL.init(parsing:), format: { $0.description })
 }
 
 extension ValueParser where Value == Label {

@@ -94,6 +94,21 @@ private let cases: [String: OptionCase] = [
     "remote-write-bearer-token-file": .init(good: "/etc/kp/token", bad: "token") {
         $0.agent.remoteWrite.bearerTokenFile == "/etc/kp/token"
     },
+    "remote-write-tls-ca-file": .init(good: "/etc/kp/ca.pem", bad: "ca.pem") {
+        $0.agent.remoteWrite.tls.caFile == "/etc/kp/ca.pem"
+    },
+    "remote-write-tls-cert-file": .init(good: "/etc/kp/node.pem", bad: "node.pem") {
+        $0.agent.remoteWrite.tls.certFile == "/etc/kp/node.pem"
+    },
+    "remote-write-tls-key-file": .init(good: "/etc/kp/node.key", bad: "node.key") {
+        $0.agent.remoteWrite.tls.keyFile == "/etc/kp/node.key"
+    },
+    "remote-write-tls-server-name": .init(good: "mimir.example.net", bad: "") {
+        $0.agent.remoteWrite.tls.serverName == "mimir.example.net"
+    },
+    "remote-write-tls-insecure-skip-verify": .init(good: "true", bad: "maybe") {
+        $0.agent.remoteWrite.tls.insecureSkipVerify
+    },
 ]
 
 private let options = AgentOptions.table.options
@@ -272,6 +287,32 @@ private func usageError(_ arguments: [String], _ environment: [String: String] =
         else { throw TestFailure("no help or version") }
         #expect(runHelp.hasPrefix("kata-pulse ") && version == KataPulseVersion.string)
     }
+
+    @Test func remoteWriteSettingsThatDoNotGoTogetherAreRefusedNamingTheirFlags() throws {
+        func problem(_ arguments: [String]) -> String? {
+            do {
+                _ = try Command.parse(arguments, environment: [:])
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        let https = ["--remote-write-url", "https://mimir:443/api/v1/push"]
+        #expect(
+            problem(https + ["--remote-write-tls-cert-file", "/c.pem", "--remote-write-tls-key-file", "/c.key"]) == nil)
+        #expect(
+            problem(https + ["--remote-write-tls-cert-file", "/c.pem"])?.contains("--remote-write-tls-key-file") == true
+        )
+        #expect(
+            problem(https + ["--remote-write-tls-key-file", "/c.key"])?.contains("--remote-write-tls-cert-file") == true
+        )
+        // TLS settings with only http:// receivers: most likely a mistyped URL, which must not go out in the clear.
+        let plain = ["--remote-write-url", "http://mimir/api/v1/push", "--remote-write-tls-ca-file", "/ca.pem"]
+        #expect(problem(plain)?.contains("no --remote-write-url is https://") == true)
+        #expect(
+            problem(https + ["--remote-write-bearer-token-file", "/t", "--remote-write-basic-auth-username", "u"])
+                != nil)
+    }
 }
 
 /// The built binary: exit codes and the kata-monitor command line, as a user runs them.
@@ -282,6 +323,29 @@ private func usageError(_ arguments: [String], _ environment: [String: String] =
         let process = try AgentProcess(["--\(long)=\(bad)"])
         #expect(await process.exitStatus() == 2)
         #expect(process.stderr.contains("--\(long)"), "\(process.stderr)")
+    }
+
+    @Test func anUnusableTLSFileStopsTheAgentAtStartNamingTheFlag() async throws {
+        let tmp = TemporaryDirectory()
+        WebAccessTests.write("not a certificate\n", to: tmp.path + "/ca.pem")
+        let common = [
+            "--runtime-endpoint", "none", "--listen-address", "127.0.0.1:0", "--remote-write-queue-dir",
+            tmp.subdirectory("queue"), "--remote-write-url", "https://127.0.0.1:1/api/v1/write",
+        ]
+        let junk = try AgentProcess(common + ["--remote-write-tls-ca-file", tmp.path + "/ca.pem"])
+        #expect(await junk.exitStatus() == 1)
+        #expect(
+            junk.stderr.contains("--remote-write-tls-ca-file \(tmp.path)/ca.pem: holds no PEM certificate"),
+            "\(junk.stderr)")
+        let missing = try AgentProcess(
+            common + [
+                "--remote-write-tls-cert-file", tmp.path + "/none.pem", "--remote-write-tls-key-file",
+                tmp.path + "/none.key",
+            ])
+        #expect(await missing.exitStatus() == 1)
+        #expect(
+            missing.stderr.contains("--remote-write-tls-cert-file \(tmp.path)/none.pem: No such file"),
+            "\(missing.stderr)")
     }
 
     @Test func anUnknownSingleDashFlagExitsTwo() async throws {

@@ -297,7 +297,12 @@ private func labels(_ series: Prometheus_TimeSeries) -> [String: String] {
         #expect(RemoteWriteURL(parsing: "http://[::1]/w?extra_label=a=b")?.target == "/w?extra_label=a=b")
         #expect(RemoteWriteURL(parsing: "http://vm?x=1")?.target == "/?x=1")
         #expect(RemoteWriteURL(parsing: "http://vm")?.port == 80)
-        #expect(RemoteWriteURL(parsing: "https://vm") == nil)
+        #expect(RemoteWriteURL(parsing: "https://vm")?.port == 443)
+        #expect(RemoteWriteURL(parsing: "https://vm:8443/w")?.description == "https://vm:8443/w")
+        #expect(RemoteWriteURL(parsing: "ftp://vm") == nil)
+        #expect(
+            RemoteWriteURL(parsing: "https://vm/w")!.queueFolderName
+                != RemoteWriteURL(parsing: "http://vm/w")!.queueFolderName)
         #expect(RemoteWriteURL(parsing: "http://:80/") == nil)
         let a = RemoteWriteURL(parsing: "http://a:1/w")!.queueFolderName
         #expect(a != RemoteWriteURL(parsing: "http://a:1/w/")!.queueFolderName && !a.contains("/"))

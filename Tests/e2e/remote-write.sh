@@ -1,22 +1,40 @@
 #!/usr/bin/env bash
 # End-to-end with the two remote-write receivers Debian ships: Prometheus 2.42
-# (--web.enable-remote-write-receiver) and VictoriaMetrics 1.79. The agent sends to both, each from its own
-# durable queue:
+# (--web.enable-remote-write-receiver, over TLS requiring a client certificate and basic authentication, from
+# its --web.config.file) and VictoriaMetrics 1.79. The agent sends to both, each from its own durable queue:
 #  1. every series the agent publishes arrives in both stores, each sandbox's samples at the time its shim
 #     was read (the agent's own kata_pulse_sandbox_last_success_timestamp_seconds, in the store too);
 #  2. a removed sandbox's series end in both stores at once (staleness markers), not 5 minutes later;
 #  3. VictoriaMetrics is stopped for more than 5 rounds, the agent is SIGKILLed during the outage and started
 #     again, VictoriaMetrics comes back: it then holds every round that Prometheus (up throughout) holds, each
 #     round once;
-#  4. a receiver that answers 400 has each request dropped, counted, and the others are not held back.
+#  4. a receiver that answers 400 has each request dropped, counted, and the others are not held back;
+#  5. a second agent whose receiver never answers, with a 64 KiB queue: the oldest requests are dropped,
+#     counted, the newest kept, and they are delivered once a receiver listens there.
 source "$(dirname "$0")/lib/common.bash"
-read -r PROM_PORT VM_PORT AGENT_PORT REFUSING_PORT < <(free_port 4)
+read -r PROM_PORT VM_PORT AGENT_PORT REFUSING_PORT SMALL_AGENT_PORT ABSENT_PORT < <(free_port 6)
 mkdir -p "$work/sbs" "$work/prometheus" "$work/vm"
+bash Tests/e2e/lib/make-pki.sh "$work/pki"
+printf 'secret\n' >"$work/password"
+# bcrypt of "secret"; the agent must show a certificate of the test CA.
+cat >"$work/web.yml" <<EOF
+tls_server_config:
+  cert_file: $work/pki/server.pem
+  key_file: $work/pki/server.key
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: $work/pki/ca.pem
+basic_auth_users:
+  kata-pulse: \$2b\$04\$caGxbgWgShrl8MFAY1RGPOCuXLxgkhzUed5NC6zGiIujrXnFblNxa
+EOF
+# What the checks need to reach Prometheus: its CA, a client certificate and the credentials.
+export PROM_PORT PKI="$work/pki"
+prom_curl() { curl --cacert "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client.key" -u kata-pulse:secret "$@"; }
 "$bin" simulate --root "$work/sbs" --sandboxes 4 --flavor mixed >/dev/null 2>&1 &
 pids+=($!)
 printf 'global: {}\n' >"$work/prometheus.yml"
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-remote-write-receiver >"$work/prometheus.log" 2>&1 &
+    --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-remote-write-receiver --web.config.file="$work/web.yml" \
+    >"$work/prometheus.log" 2>&1 &
 pids+=($!)
 start_vm() {
     victoria-metrics -storageDataPath="$work/vm" -httpListenAddr="127.0.0.1:$VM_PORT" -search.latencyOffset=0s \
@@ -36,12 +54,14 @@ class Refuse(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Refuse).serve_forever()
 ' "$REFUSING_PORT" &
 pids+=($!)
-wait_http "http://127.0.0.1:$PROM_PORT/-/ready" || fail "prometheus did not start: $(tail -3 "$work/prometheus.log")"
+poll prom_curl -fsS "https://127.0.0.1:$PROM_PORT/-/ready" || fail "prometheus did not start: $(tail -3 "$work/prometheus.log")"
 wait_http "http://127.0.0.1:$VM_PORT/health" || fail "victoria-metrics did not start: $(tail -3 "$work/vm.log")"
 start_agent() {
     "$bin" --sandbox-root "$work/sbs" --runtime-endpoint none --metrics-interval-secs 1 \
         --listen-address "127.0.0.1:$AGENT_PORT" --remote-write-queue-dir "$work/queue" \
-        --remote-write-url "http://127.0.0.1:$PROM_PORT/api/v1/write" \
+        --remote-write-url "https://127.0.0.1:$PROM_PORT/api/v1/write" --remote-write-tls-ca-file "$PKI/ca.pem" \
+        --remote-write-tls-cert-file "$PKI/client.pem" --remote-write-tls-key-file "$PKI/client.key" \
+        --remote-write-basic-auth-username kata-pulse --remote-write-basic-auth-password-file "$work/password" \
         --remote-write-url "http://127.0.0.1:$VM_PORT/api/v1/write" \
         --remote-write-url "http://127.0.0.1:$REFUSING_PORT/write" \
         --remote-write-external-label instance=test-node 2>>"$work/agent.err" &
@@ -53,23 +73,34 @@ start_agent
 
 # check.py MODE ARGS: the assertions, against the stores' HTTP APIs.
 cat >"$work/check.py" <<'PY'
-import json, sys, time, urllib.parse, urllib.request
+import base64, json, os, ssl, sys, time, urllib.parse, urllib.request
 import exposition
 
+# Prometheus answers over TLS only, to a client certificate of the test CA with the credentials.
+pki = os.environ["PKI"]
+tls = ssl.create_default_context(cafile=f"{pki}/ca.pem")
+tls.load_cert_chain(f"{pki}/client.pem", f"{pki}/client.key")
+
+def base(port):
+    return f"https://127.0.0.1:{port}" if port == os.environ["PROM_PORT"] else f"http://127.0.0.1:{port}"
+
 def get(url):
-    with urllib.request.urlopen(url, timeout=10) as response:
+    request = urllib.request.Request(url)
+    if url.startswith("https:"):
+        request.add_header("Authorization", "Basic " + base64.b64encode(b"kata-pulse:secret").decode())
+    with urllib.request.urlopen(request, timeout=10, context=tls if url.startswith("https:") else None) as response:
         return response.read().decode()
 
 def query(port, promql, at=None):
     params = {"query": promql}
     if at is not None:
         params["time"] = str(at)
-    reply = json.loads(get(f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode(params)))
+    reply = json.loads(get(f"{base(port)}/api/v1/query?" + urllib.parse.urlencode(params)))
     assert reply["status"] == "success", reply
     return reply["data"]["result"]
 
 def store_series(port):
-    reply = json.loads(get(f"http://127.0.0.1:{port}/api/v1/series?" + urllib.parse.urlencode(
+    reply = json.loads(get(f"{base(port)}/api/v1/series?" + urllib.parse.urlencode(
         {"match[]": '{job="kata-pulse",instance="test-node"}', "start": str(time.time() - 600)})))
     return {(s["__name__"], tuple(sorted((k, v) for k, v in s.items() if k not in ("__name__", "job", "instance"))))
             for s in reply["data"]}
@@ -164,4 +195,37 @@ echo "($queued requests were in the queues when the agent was killed)"
 dropped=$(curl -fsS "http://127.0.0.1:$AGENT_PORT/metrics?filter_family=kata_pulse_remote_write_dropped_samples_total" \
     | awk '!/^#/ {sum += $2} END {print sum + 0}')
 [ "$dropped" = 0 ] || fail "$dropped samples dropped"
+echo "every round arrived once after the outage, none dropped"
+
+echo "== a full queue drops the oldest requests, counted"
+"$bin" --sandbox-root "$work/sbs" --runtime-endpoint none --metrics-interval-secs 1 \
+    --listen-address "127.0.0.1:$SMALL_AGENT_PORT" --remote-write-queue-dir "$work/small-queue" \
+    --remote-write-url "http://127.0.0.1:$ABSENT_PORT/write" --remote-write-queue-max-bytes 65536 \
+    --remote-write-max-samples-per-request 500 2>>"$work/small-agent.err" &
+pids+=($!)
+small_metric() {
+    curl -fsS "http://127.0.0.1:$SMALL_AGENT_PORT/metrics?filter_family=$1" | awk -v want="$2" '!/^#/ && index($0, want) {sum += $2} END {print sum + 0}'
+}
+full() { [ "$(small_metric kata_pulse_remote_write_dropped_samples_total 'reason="queue_full"')" -gt 0 ]; }
+WAIT_SECONDS=60 poll full || fail "no request dropped from the full queue: $(tail -3 "$work/small-agent.err")"
+bytes=$(small_metric kata_pulse_remote_write_queue_bytes "")
+[ "$bytes" -le 65536 ] || fail "the queue holds $bytes bytes, over its 65536"
+# The files left are the newest: a run of sequence numbers ending at the latest round's, without a gap.
+mapfile -t held < <(find "$work/small-queue" -name '*.batch' -printf '%f\n' | sed 's/\.batch$//' | sort -n)
+first=$((10#${held[0]})) last=$((10#${held[-1]}))
+[ "$first" -gt 1 ] && [ "${#held[@]}" -gt 3 ] && [ $((last - first + 1)) = "${#held[@]}" ] || fail "not the newest kept: ${held[*]}"
+echo "the 64 KiB queue keeps requests $first to $last ($bytes bytes); the older ones were dropped and counted"
+python3 -c '
+import http.server, sys
+class Accept(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(204); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *args): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Accept).serve_forever()
+' "$ABSENT_PORT" &
+pids+=($!)
+small_drained() { [ "$(small_metric kata_pulse_remote_write_queue_requests "")" = 0 ]; }
+WAIT_SECONDS=30 poll small_drained || fail "the kept requests were not delivered: $(tail -3 "$work/small-agent.err")"
+echo "and were delivered once a receiver listened"
 echo "remote write: ok"

@@ -15,11 +15,13 @@ public struct Agent: Sendable {
     let criHealth: CRIHealth?
     let limiter: ConnectionLimiter
 
-    ///
-    /// Throws when a remote-write queue's folder cannot be made or read.
+    /// The agent `configuration` describes; `tlsClientProvider` (`KataPulseTLS`'s) makes the TLS to
+    /// `https://` remote-write receivers. Throws when a remote-write queue's folder cannot be made or read
+    /// (``TextfileError``), or a TLS file cannot be used (``ClientTLSError``).
     public init(
         configuration: AgentConfiguration, group: any EventLoopGroup, logger: Logger,
         metadataSource: (any PodMetadataSource)? = nil, access: WebAccess? = nil,
+        tlsClientProvider: (any TLSClientProvider)? = nil,
         onListening: @escaping @Sendable ([ListenAddress]) -> Void = { _ in }
     ) throws {
         let store = SnapshotStore(.empty(now: UnixTime.now()))
@@ -45,7 +47,8 @@ public struct Agent: Sendable {
                 onUpdate: { containerUpdates.continuation.yield($0) })
         }
         let served = configuration.collection.exposition
-        let remoteWrite = try RemoteWriteExport(configuration: configuration.remoteWrite, served: served)
+        let remoteWrite = try RemoteWriteExport(
+            configuration: configuration.remoteWrite, served: served, tlsProvider: tlsClientProvider)
         let exports: [any SnapshotExport] = [
             TextfileExport(configuration: configuration.textfile, served: served) as (any SnapshotExport)?,
             PushgatewayExport(configuration: configuration.pushgateway, served: served, group: group),

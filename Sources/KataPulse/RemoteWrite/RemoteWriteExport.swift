@@ -36,6 +36,8 @@ public final class RemoteWriteExport: SnapshotExport {
         public var basicAuthPasswordFile: String?
         /// A file holding a bearer token (instead of basic authentication).
         public var bearerTokenFile: String?
+        /// TLS to the `https://` receivers.
+        public var tls = ClientTLS.Configuration()
 
         public init() {}
 
@@ -65,12 +67,21 @@ public final class RemoteWriteExport: SnapshotExport {
     /// Each receiver's queue, in ``Configuration/urls`` order.
     let queues: [RemoteWriteQueue]
     let metrics: RemoteWriteMetrics
+    /// TLS to the `https://` receivers; nil when there are none.
+    let tls: ClientTLS?
     private let encoder: Mutex<RemoteWriteEncoder>
 
-    /// The export `configuration` asks for, its queues opened, or nil when it is off; `served` is what
-    /// `/metrics` publishes. Throws when a queue's folder cannot be made or read.
-    init?(configuration: Configuration, served: ExpositionSet) throws(TextfileError) {
+    /// The export `configuration` asks for, its queues opened and its TLS loaded, or nil when it is off;
+    /// `served` is what `/metrics` publishes. Throws a ``TextfileError`` when a queue's folder cannot be made
+    /// or read, a ``ClientTLSError`` when a TLS file cannot be used.
+    init?(configuration: Configuration, served: ExpositionSet, tlsProvider: (any TLSClientProvider)?) throws {
         guard !configuration.urls.isEmpty else { return nil }
+        if configuration.urls.contains(where: \.isSecure) {
+            guard let tlsProvider else { throw RemoteWriteSetupError.noTLS }
+            self.tls = try ClientTLS(configuration: configuration.tls, provider: tlsProvider)
+        } else {
+            self.tls = nil
+        }
         self.configuration = configuration
         self.exposition = configuration.exposition ?? served
         var queues: [RemoteWriteQueue] = []
@@ -91,7 +102,7 @@ public final class RemoteWriteExport: SnapshotExport {
         zip(configuration.urls, queues).enumerated().map { index, receiver in
             RemoteWriteSender(
                 index: index, url: receiver.0, queue: receiver.1, configuration: configuration, metrics: metrics,
-                group: group, logger: logger)
+                tls: receiver.0.isSecure ? tls : nil, group: group, logger: logger)
         }
     }
 
@@ -144,4 +155,12 @@ public final class RemoteWriteExport: SnapshotExport {
         }
         if let failure { throw ExportFailure(cause: failure.cause, description: failure.description) }
     }
+}
+
+/// Why remote write cannot start.
+enum RemoteWriteSetupError: Error, CustomStringConvertible {
+    /// An `https://` receiver, and no TLS stack given to the agent.
+    case noTLS
+
+    var description: String { "https:// receivers need a TLS provider" }
 }

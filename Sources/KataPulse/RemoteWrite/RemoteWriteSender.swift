@@ -49,6 +49,8 @@ struct RemoteWriteSender: Service {
     let queue: RemoteWriteQueue
     let configuration: RemoteWriteExport.Configuration
     let metrics: RemoteWriteMetrics
+    /// TLS, for an `https://` receiver.
+    let tls: ClientTLS?
     let group: any EventLoopGroup
     let logger: Logger
 
@@ -89,12 +91,15 @@ struct RemoteWriteSender: Service {
         let metadata: Logger.Metadata = ["url": "\(url)"]
         var backoff = configuration.minBackoff
         var failing: String?
+        var tlsProblem: ClientTLSError?
         while !Task.isCancelled, !stopping.isRaised {
             await queue.waitForBatch()
             guard !Task.isCancelled, !stopping.isRaised,
                 let batch = try? await pool.runIfActive({ [queue] in queue.oldest(now: UnixTime.milliseconds()) })
             else { continue }
-            let outcome = await send(batch, address: address, pool: pool)
+            let security = await currentSecurity(pool: pool, reported: &tlsProblem, metadata: metadata)
+            if tls != nil, security == nil { continue }  // the pool is stopping
+            let outcome = await send(batch, address: address, security: security, pool: pool)
             switch outcome {
             case .accepted:
                 _ = try? await pool.runIfActive { [queue] in queue.remove(batch.sequence) }
@@ -127,8 +132,26 @@ struct RemoteWriteSender: Service {
         }
     }
 
+    /// The TLS for the next request, from files read again; a renewed file that cannot be used leaves the
+    /// previous certificates in use and is logged once (`reported` holds what was).
+    private func currentSecurity(
+        pool: NIOThreadPool, reported: inout ClientTLSError?, metadata: Logger.Metadata
+    ) async -> (any ClientConnectionSecurity)? {
+        guard let tls, let (security, problem) = try? await pool.runIfActive({ tls.current() }) else { return nil }
+        if let problem, problem != reported {
+            logger.error(
+                "cannot use the renewed TLS files; the previous ones stay in use",
+                metadata: metadata.merging(["error": "\(problem)"]) { $1 })
+        }
+        reported = problem
+        return security
+    }
+
     /// POSTs one batch under the request deadline.
-    func send(_ batch: RemoteWriteQueue.Batch, address: ResolvedAddress, pool: NIOThreadPool) async -> Outcome {
+    func send(
+        _ batch: RemoteWriteQueue.Batch, address: ResolvedAddress, security: (any ClientConnectionSecurity)?,
+        pool: NIOThreadPool
+    ) async -> Outcome {
         var headers = [
             ("Content-Encoding", "snappy"), ("Content-Type", "application/x-protobuf"),
             ("X-Prometheus-Remote-Write-Version", "0.1.0"),
@@ -152,7 +175,7 @@ struct RemoteWriteSender: Service {
             let response = try await HTTPExchange.fetch(
                 resolved, path: url.target, host: HostPort.spelled(url.host, url.port), headers: headers,
                 method: .POST, body: batch.payload, timeout: TimeAmount(configuration.timeout),
-                maxBodySize: 64 * 1024, group: group)
+                maxBodySize: 64 * 1024, tls: security.map { ($0, url.host) }, group: group)
             return Self.outcome(of: response, now: UnixTime.now())
         } catch {
             return .retry(cause: "\(error)", message: "\(error)", after: nil)

@@ -1,5 +1,6 @@
 /// A throwaway PKI made by `Tests/e2e/lib/make-pki.sh` (openssl): a CA, a server certificate for 127.0.0.1
-/// signed by it, a client certificate from it, and a foreign CA with a client certificate of its own.
+/// signed by it and one for the name receiver.test only, a client certificate from it, and a foreign CA with a
+/// client certificate of its own.
 struct TestPKI {
     let directory: String
 

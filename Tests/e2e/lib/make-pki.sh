@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Makes a throwaway PKI for the TLS tests (the Swift tests and the end-to-end scripts): a CA, a server
-# certificate for 127.0.0.1/localhost signed by it, a client certificate signed by it, and a second, foreign
-# CA with a client certificate of its own. EC P-256 keys, one day of validity.
+# certificate for 127.0.0.1/localhost signed by it, one for the name receiver.test only, a client certificate
+# signed by it, and a second, foreign CA with a client certificate of its own. EC P-256 keys, one day of
+# validity.
 #   Tests/e2e/lib/make-pki.sh DIR
-# Writes DIR/{ca,server,client,foreign-ca,foreign-client}.{pem,key}.
+# Writes DIR/{ca,server,named-server,client,foreign-ca,foreign-client}.{pem,key}.
 set -euo pipefail
 dir=$1
 mkdir -p "$dir"
@@ -25,6 +26,8 @@ leaf() { # name, CA, common name, extensions
 ca ca "KataPulse test CA"
 ca foreign-ca "Foreign test CA"
 leaf server ca localhost "subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth"
+leaf named-server ca receiver.test "subjectAltName=DNS:receiver.test
 extendedKeyUsage=serverAuth"
 leaf client ca prometheus "extendedKeyUsage=clientAuth"
 leaf foreign-client foreign-ca intruder "extendedKeyUsage=clientAuth"

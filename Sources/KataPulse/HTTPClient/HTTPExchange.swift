@@ -34,7 +34,8 @@ public enum HTTPExchangeError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 /// One HTTP/1.1 request over a fresh connection, with a total deadline and a body cap: `GET` to shims, `PUT`
-/// to a Pushgateway.
+/// to a Pushgateway, `POST` to remote-write receivers (over TLS when `tls` is given: its security and the
+/// URL's host, which the server's certificate must match).
 ///
 /// The deadline covers connecting, sending and reading the whole body, so a peer that accepts and never
 /// answers, or drips bytes, costs exactly the deadline. Chunked and content-length bodies are both handled
@@ -49,6 +50,7 @@ public enum HTTPExchange {
         body: [UInt8]? = nil,
         timeout: TimeAmount,
         maxBodySize: Int,
+        tls: (security: any ClientConnectionSecurity, host: String)? = nil,
         group: any EventLoopGroup
     ) async throws(HTTPExchangeError) -> HTTPExchangeResponse {
         let loop = group.next()
@@ -60,16 +62,17 @@ public enum HTTPExchange {
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try tls.security.secure(channel.pipeline.syncOperations, host: tls.host) }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(
-                        ResponseCollector(promise: promise, maxBodySize: maxBodySize))
+                        ResponseCollector(promise: promise, maxBodySize: maxBodySize, security: tls?.security))
                 }
             }
             .connect(to: address)
         connect.whenComplete { result in
             switch result {
             case .failure(let error):
-                promise.fail(HTTPExchangeError.connect(describe(error)))
+                promise.fail(HTTPExchangeError.connect(describe(error, tls?.security)))
             case .success(let channel):
                 promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
                 var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
@@ -101,9 +104,10 @@ public enum HTTPExchange {
         }
     }
 
-    static func describe(_ error: any Error) -> String {
+    /// An error in a few words: a socket's as NIO says it, a TLS one as the TLS stack does.
+    static func describe(_ error: any Error, _ security: (any ClientConnectionSecurity)? = nil) -> String {
         if let error = error as? IOError { return error.description }
-        return String(describing: error)
+        return security?.describe(error) ?? String(describing: error)
     }
 }
 
@@ -113,12 +117,16 @@ private final class ResponseCollector: ChannelInboundHandler {
 
     private let promise: EventLoopPromise<HTTPExchangeResponse>
     private let maxBodySize: Int
+    private let security: (any ClientConnectionSecurity)?
     private var head: HTTPResponseHead?
     private var body: [UInt8] = []
 
-    init(promise: EventLoopPromise<HTTPExchangeResponse>, maxBodySize: Int) {
+    init(
+        promise: EventLoopPromise<HTTPExchangeResponse>, maxBodySize: Int, security: (any ClientConnectionSecurity)?
+    ) {
         self.promise = promise
         self.maxBodySize = maxBodySize
+        self.security = security
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -150,7 +158,7 @@ private final class ResponseCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(HTTPExchangeError.read(HTTPExchange.describe(error)))
+        promise.fail(HTTPExchangeError.read(HTTPExchange.describe(error, security)))
         context.close(promise: nil)
     }
 }
