@@ -8,6 +8,8 @@
 #   Benchmarks/node-scale.sh                        # 110, 500 and 1000 sandboxes, 10 s per wrk run
 #   SIZES=110 DURATION=3 Benchmarks/node-scale.sh   # what CI runs
 #   KATA_PULSE_BINARY=path Benchmarks/node-scale.sh # that binary (CI: its release binary); else a release build
+#   AGENT_ARGS="--remote-write-url http://127.0.0.1:8428/api/v1/write" Benchmarks/node-scale.sh
+#                                                   # extra flags for the measured agents (not the baseline)
 # Needs nginx (nginx-light), wrk, curl and jq. The last lines are one table row per size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,12 +33,13 @@ rounds() { metric "$1" kata_pulse_collection_rounds_total; }
 # rounds_past PORT N: at least N rounds completed.
 rounds_past() { [ "$(rounds "$1")" -ge "$2" ]; }
 
-# agent ROOT PORT: starts the agent; prints its pid.
+# agent ROOT PORT [FLAG...]: starts the agent; prints its pid.
 agent() {
     "$bin" --sandbox-root "$1" --listen-address "127.0.0.1:$2" --metrics-interval-secs "$INTERVAL" \
-        --runtime-endpoint none 2>>"$work/agent.err" >/dev/null &
+        --runtime-endpoint none "${@:3}" 2>>"$work/agent.err" >/dev/null &
     echo $!
 }
+read -r -a agent_args <<<"${AGENT_ARGS:-}"
 
 # The baseline: the agent with no sandboxes, after two rounds.
 port=$(free_port)
@@ -70,7 +73,7 @@ for size in $SIZES; do
     simulator_started() { [ "$(wc -l <"$work/sim-$size.out")" -ge "$size" ]; }
     WAIT_SECONDS=60 wait_for "the simulator did not start $size shims" simulator_started
     port=$(free_port)
-    pid=$(agent "$root" "$port")
+    pid=$(agent "$root" "$port" "${agent_args[@]}")
     pids+=("$pid")
     all_up() {
         curl -fsS "http://127.0.0.1:$port/sandboxes?format=json" | jq -e "length == $size and all(.status == \"up\")"

