@@ -49,6 +49,34 @@ import Testing
         }
     }
 
+    /// Every `kata-pulse …` command in the README's shell blocks is one the agent accepts (flags, values and
+    /// their combinations), so an example cannot drift from the option table.
+    @Test func readmeCommandsParse() throws {
+        let path = "\(Self.repository)/README.md"
+        let text = try #require(Self.read(path), "cannot read \(path)")
+        var commands: [String] = []
+        var inShell = false
+        var pending = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("```") {
+                inShell = line == "```sh"
+                continue
+            }
+            guard inShell else { continue }
+            pending += line.hasSuffix("\\") ? line.dropLast() : line
+            if line.hasSuffix("\\") { continue }
+            // A comment starts at a `#` after a space.
+            let command = pending.firstRange(of: " #").map { String(pending[..<$0.lowerBound]) } ?? pending
+            pending = ""
+            if command.hasPrefix("kata-pulse ") { commands.append(command) }
+        }
+        #expect(commands.count >= 5, "the README's examples were not found")
+        for command in commands {
+            let words = command.split(whereSeparator: \.isWhitespace).dropFirst().map(String.init)
+            #expect(throws: Never.self, "\(command)") { try Command.parse(words, environment: [:]) }
+        }
+    }
+
     private func check(_ relativePath: String, between start: String, and end: String, expected: String) throws {
         let path = "\(Self.repository)/\(relativePath)"
         let text = try #require(Self.read(path), "cannot read \(path)")

@@ -143,6 +143,31 @@ private func labels(_ series: Prometheus_TimeSeries) -> [String: String] {
     }
 }
 
+@Suite struct RemoteWriteBatcherTests {
+    private func series(_ timestamps: [Int64]) -> [Prometheus_TimeSeries] {
+        timestamps.map { timestamp in
+            var point = Prometheus_Sample()
+            point.timestamp = timestamp
+            var one = Prometheus_TimeSeries()
+            one.samples = [point]
+            return one
+        }
+    }
+
+    @Test func seriesHandedOverInPiecesAreCutIntoFullRequestsAsTheyCome() {
+        var batcher = RemoteWriteBatcher(maxSamples: 3)
+        batcher.add(series([1, 2]))
+        #expect(batcher.takeFull().isEmpty, "two of three: nothing to send yet")
+        batcher.add(series([3, 4, 5, 6, 9]))
+        let full = batcher.takeFull()
+        #expect(full.map(\.samples) == [3, 3] && full.map(\.highestTimestamp) == [3, 6])
+        #expect(batcher.takeFull().isEmpty, "taken once")
+        let rest = batcher.takeRest()
+        #expect(rest?.samples == 1 && rest?.highestTimestamp == 9)
+        #expect(batcher.takeRest() == nil)
+    }
+}
+
 @Suite struct RemoteWriteQueueTests {
     private func queue(_ directory: String, maxBytes: Int = 1 << 30, maxAge: Duration = .seconds(3600)) throws
         -> RemoteWriteQueue

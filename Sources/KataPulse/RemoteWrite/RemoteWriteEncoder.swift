@@ -70,21 +70,28 @@ struct RemoteWriteEncoder {
 
     /// The series of `round` that the store has not had yet, and the markers of those that ended.
     mutating func encode(_ round: RemoteWriteRound) -> [Prometheus_TimeSeries] {
-        var series: [Prometheus_TimeSeries] = []
+        var all: [Prometheus_TimeSeries] = []
+        encode(round) { all += $0 }
+        return all
+    }
+
+    /// The same, handed over a source at a time, so that a round's series need not all exist at once (at 500
+    /// sandboxes they would be some 200 MB of messages).
+    mutating func encode(_ round: RemoteWriteRound, _ take: ([Prometheus_TimeSeries]) -> Void) {
         var present = Set<String>()
         for source in round.sources {
             present.insert(source.key)
             let previous = sent[source.key]
             if let previous, previous.timestamp >= source.timestamp { continue }
             let read = TimeSeriesBuilder.read(source.rendering, into: builder(at: source.timestamp))
-            series += read.series
+            take(read.series)
             if let previous {
                 let ended = previous.identities.subtracting(read.identities)
                 if !ended.isEmpty {
-                    series +=
+                    take(
                         TimeSeriesBuilder.read(
                             previous.rendering, into: builder(at: source.timestamp, ending: ended)
-                        ).series
+                        ).series)
                 }
             }
             sent[source.key] = Sent(
@@ -93,13 +100,12 @@ struct RemoteWriteEncoder {
         for (key, previous) in sent where !present.contains(key) {
             // After the last sample, or the store takes the marker for a second value at the same time.
             let time = max(round.time, previous.timestamp + 1)
-            series +=
+            take(
                 TimeSeriesBuilder.read(
                     previous.rendering, into: builder(at: time, ending: previous.identities)
-                ).series
+                ).series)
             sent[key] = nil
         }
-        return series
     }
 
     private func builder(at timestamp: Int64, ending: Set<Int>? = nil) -> TimeSeriesBuilder {
@@ -109,18 +115,61 @@ struct RemoteWriteEncoder {
             ending: ending)
     }
 
-    /// Series in requests of at most `maxSamples` samples each, serialized and snappy-compressed, with the
-    /// sample count and newest timestamp of each.
-    static func requests(_ series: [Prometheus_TimeSeries], maxSamples: Int) -> [(
-        payload: [UInt8], samples: Int, highestTimestamp: Int64
-    )] {
-        stride(from: 0, to: series.count, by: max(1, maxSamples)).map { start in
-            var request = Prometheus_WriteRequest()
-            request.timeseries = Array(series[start..<min(start + max(1, maxSamples), series.count)])
-            let highest = request.timeseries.reduce(Int64.min) { max($0, $1.samples.last?.timestamp ?? .min) }
-            // Serializing a message of these field types cannot fail.
-            let bytes: [UInt8] = try! request.serializedBytes()
-            return (Snappy.compress(bytes), request.timeseries.count, highest)
+    /// Series in requests of at most `maxSamples` samples each (``RemoteWriteRequest``).
+    static func requests(_ series: [Prometheus_TimeSeries], maxSamples: Int) -> [RemoteWriteRequest] {
+        var batcher = RemoteWriteBatcher(maxSamples: maxSamples)
+        batcher.add(series)
+        return batcher.takeFull() + [batcher.takeRest()].compactMap { $0 }
+    }
+}
+
+/// One write request: serialized, snappy-compressed, with its sample count and newest timestamp.
+struct RemoteWriteRequest {
+    var payload: [UInt8]
+    var samples: Int
+    var highestTimestamp: Int64
+
+    init(_ series: [Prometheus_TimeSeries]) {
+        var request = Prometheus_WriteRequest()
+        request.timeseries = series
+        // Serializing a message of these field types cannot fail.
+        let bytes: [UInt8] = try! request.serializedBytes()
+        payload = Snappy.compress(bytes)
+        samples = series.count
+        highestTimestamp = series.reduce(Int64.min) { max($0, $1.samples.last?.timestamp ?? .min) }
+    }
+}
+
+/// Cuts series, as they come, into requests of at most `maxSamples` samples, holding only the unfinished one.
+struct RemoteWriteBatcher {
+    let maxSamples: Int
+    private var pending: [Prometheus_TimeSeries] = []
+    private var full: [RemoteWriteRequest] = []
+
+    init(maxSamples: Int) { self.maxSamples = max(1, maxSamples) }
+
+    mutating func add(_ series: [Prometheus_TimeSeries]) {
+        var rest = series[...]
+        while !rest.isEmpty {
+            let taken = rest.prefix(maxSamples - pending.count)
+            pending += taken
+            rest = rest.dropFirst(taken.count)
+            if pending.count == maxSamples {
+                full.append(RemoteWriteRequest(pending))
+                pending.removeAll(keepingCapacity: true)
+            }
         }
+    }
+
+    /// The requests completed since the last call.
+    mutating func takeFull() -> [RemoteWriteRequest] {
+        defer { full.removeAll() }
+        return full
+    }
+
+    /// The unfinished request, as it is; nil when there is none.
+    mutating func takeRest() -> RemoteWriteRequest? {
+        defer { pending.removeAll() }
+        return pending.isEmpty ? nil : RemoteWriteRequest(pending)
     }
 }

@@ -133,21 +133,30 @@ public final class RemoteWriteExport: SnapshotExport {
         let failure: TextfileError?
         do {
             failure = try await pool.runIfActive { [self] in
-                let series = encoder.withLock { $0.encode(round) }
-                let requests = RemoteWriteEncoder.requests(series, maxSamples: configuration.maxSamplesPerRequest)
                 let now = UnixTime.milliseconds()
                 var failure: TextfileError?
-                for queue in queues {
-                    for request in requests {
-                        do {
-                            try queue.append(
-                                payload: request.payload, samples: request.samples,
-                                highestTimestamp: request.highestTimestamp, now: now)
-                        } catch let error as TextfileError {
-                            failure = failure ?? error
+                func enqueue(_ requests: [RemoteWriteRequest]) {
+                    for queue in queues {
+                        for request in requests {
+                            do {
+                                try queue.append(
+                                    payload: request.payload, samples: request.samples,
+                                    highestTimestamp: request.highestTimestamp, now: now)
+                            } catch {
+                                failure = failure ?? error
+                            }
                         }
                     }
                 }
+                // Each request is queued as soon as it is full: only one request's messages exist at a time.
+                var batcher = RemoteWriteBatcher(maxSamples: configuration.maxSamplesPerRequest)
+                encoder.withLock { encoder in
+                    encoder.encode(round) { series in
+                        batcher.add(series)
+                        enqueue(batcher.takeFull())
+                    }
+                }
+                enqueue([batcher.takeRest()].compactMap { $0 })
                 return failure
             }
         } catch {
