@@ -40,6 +40,26 @@ private func round(_ sources: [(String, Int64, ByteBuffer)], time: Int64) -> Rem
     return round
 }
 
+/// A request's series, read by SwiftProtobuf's code generated from the project's .proto; the agent writes
+/// the wire format itself, and must write exactly what that code would (re-serialized, the bytes are equal).
+private func decoded(_ request: RemoteWriteRequest) throws -> [Prometheus_TimeSeries] {
+    let bytes = try Snappy.uncompress(request.payload)
+    let message = try Prometheus_WriteRequest(serializedBytes: bytes)
+    #expect(try message.serializedBytes() == bytes, "not the bytes protobuf's own encoder writes")
+    #expect(message.timeseries.count == request.samples)
+    #expect(request.highestTimestamp == message.timeseries.map { $0.samples[0].timestamp }.max())
+    return message.timeseries
+}
+
+extension RemoteWriteEncoder {
+    /// The series a round adds, in one request, decoded.
+    fileprivate mutating func encode(_ round: RemoteWriteRound) -> [Prometheus_TimeSeries] {
+        var batcher = RemoteWriteBatcher(maxSamples: .max)
+        encode(round, into: &batcher)
+        return (try? batcher.takeRest().map(decoded)) ?? []
+    }
+}
+
 private func labels(_ series: Prometheus_TimeSeries) -> [String: String] {
     Dictionary(uniqueKeysWithValues: series.labels.map { ($0.name, $0.value) })
 }
@@ -89,8 +109,10 @@ private func labels(_ series: Prometheus_TimeSeries) -> [String: String] {
     @Test func requestsAreSplitAndDecodeWithPythonsProtobufAndSnappy() async throws {
         var encoder = RemoteWriteEncoder(exposition: .all, externalLabels: [Label("job", "kata-pulse")])
         _ = encoder.encode(round([("shim/a", 1_000, rendering("a", fds: ["0", "1", "2"]))], time: 1_100))
-        let series = encoder.encode(round([("shim/a", 2_000, rendering("a", fds: ["0"]))], time: 2_100))
-        let requests = RemoteWriteEncoder.requests(series, maxSamples: 2)
+        var batcher = RemoteWriteBatcher(maxSamples: 2)
+        encoder.encode(round([("shim/a", 2_000, rendering("a", fds: ["0"]))], time: 2_100), into: &batcher)
+        let requests = batcher.takeFull() + [batcher.takeRest()].compactMap { $0 }
+        let series = try requests.flatMap(decoded)
         #expect(requests.map(\.samples) == [2, 2, 1])
         #expect(requests.allSatisfy { $0.highestTimestamp == 2_000 })
 
@@ -144,27 +166,36 @@ private func labels(_ series: Prometheus_TimeSeries) -> [String: String] {
 }
 
 @Suite struct RemoteWriteBatcherTests {
-    private func series(_ timestamps: [Int64]) -> [Prometheus_TimeSeries] {
-        timestamps.map { timestamp in
-            var point = Prometheus_Sample()
-            point.timestamp = timestamp
-            var one = Prometheus_TimeSeries()
-            one.samples = [point]
-            return one
-        }
+    @Test func escapedValuesZeroesAndLongLabelsAreWrittenAsProtobufWritesThem() throws {
+        // A value with every escape and non-ASCII text, a long one (two-byte lengths), a zero sample (its field
+        // left out), a timestamp past 2^35 ms (a five-byte varint).
+        let odd = "q\"b\\s\nn é €" + String(repeating: "x", count: 200)
+        var encoder = RemoteWriteEncoder(exposition: .all, externalLabels: [Label("zone", "z")])
+        let series = encoder.encode(
+            round([("shim/\(odd)", 1_796_000_000_000, rendering(odd, fds: ["0"], threads: 0))], time: 1))
+        #expect(series.count == 3)
+        #expect(series.allSatisfy { labels($0)["sandbox_id"] == odd && labels($0)["zone"] == "z" })
+        #expect(series.first { labels($0)["__name__"] == "kata_shim_threads" }?.samples[0].value == 0)
     }
 
-    @Test func seriesHandedOverInPiecesAreCutIntoFullRequestsAsTheyCome() {
+    @Test func seriesComingInPiecesAreCutIntoFullRequestsAsTheyCome() throws {
+        // Four series a rendering (two fds, threads, CPU).
+        let read = { (timestamp: Int64) in
+            TimeSeriesBuilder.read(
+                rendering("a", fds: ["0", "1"]),
+                into: TimeSeriesBuilder(includes: { _ in true }, externalLabels: [], timestamp: timestamp))
+        }
         var batcher = RemoteWriteBatcher(maxSamples: 3)
-        batcher.add(series([1, 2]))
-        #expect(batcher.takeFull().isEmpty, "two of three: nothing to send yet")
-        batcher.add(series([3, 4, 5, 6, 9]))
-        let full = batcher.takeFull()
-        #expect(full.map(\.samples) == [3, 3] && full.map(\.highestTimestamp) == [3, 6])
+        batcher.add(read(5))
+        #expect(batcher.takeFull().map(\.samples) == [3])
         #expect(batcher.takeFull().isEmpty, "taken once")
+        batcher.add(read(7))
+        let full = batcher.takeFull()
+        #expect(full.map(\.samples) == [3] && full.map(\.highestTimestamp) == [7], "one of 5, two of 7")
         let rest = batcher.takeRest()
-        #expect(rest?.samples == 1 && rest?.highestTimestamp == 9)
+        #expect(rest?.samples == 2 && rest?.highestTimestamp == 7)
         #expect(batcher.takeRest() == nil)
+        #expect(try decoded(full[0]).map { $0.samples[0].timestamp } == [5, 7, 7])
     }
 }
 

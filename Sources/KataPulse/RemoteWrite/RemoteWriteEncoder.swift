@@ -1,5 +1,4 @@
 import NIOCore
-import PrometheusRemoteWrite
 
 /// One round's series sources, taken from a snapshot without copying a rendering.
 struct RemoteWriteRound: Sendable {
@@ -68,43 +67,38 @@ struct RemoteWriteEncoder {
         self.externalLabels = externalLabels.sorted { $0.name < $1.name }
     }
 
-    /// The series of `round` that the store has not had yet, and the markers of those that ended.
-    mutating func encode(_ round: RemoteWriteRound) -> [Prometheus_TimeSeries] {
-        var all: [Prometheus_TimeSeries] = []
-        encode(round) { all += $0 }
-        return all
-    }
-
-    /// The same, handed over a source at a time, so that a round's series need not all exist at once (at 500
-    /// sandboxes they would be some 200 MB of messages).
-    mutating func encode(_ round: RemoteWriteRound, _ take: ([Prometheus_TimeSeries]) -> Void) {
+    /// Adds to `batcher` the series of `round` that the store has not had yet, and the markers of those that
+    /// ended, a source at a time; `afterEachSource` can take the requests completed so far, so that a round's
+    /// series need not all be held at once.
+    mutating func encode(
+        _ round: RemoteWriteRound, into batcher: inout RemoteWriteBatcher,
+        afterEachSource: (inout RemoteWriteBatcher) -> Void = { _ in }
+    ) {
         var present = Set<String>()
         for source in round.sources {
             present.insert(source.key)
             let previous = sent[source.key]
             if let previous, previous.timestamp >= source.timestamp { continue }
             let read = TimeSeriesBuilder.read(source.rendering, into: builder(at: source.timestamp))
-            take(read.series)
+            batcher.add(read)
             if let previous {
                 let ended = previous.identities.subtracting(read.identities)
                 if !ended.isEmpty {
-                    take(
-                        TimeSeriesBuilder.read(
-                            previous.rendering, into: builder(at: source.timestamp, ending: ended)
-                        ).series)
+                    batcher.add(
+                        TimeSeriesBuilder.read(previous.rendering, into: builder(at: source.timestamp, ending: ended)))
                 }
             }
             sent[source.key] = Sent(
                 timestamp: source.timestamp, rendering: source.rendering, identities: read.identities)
+            afterEachSource(&batcher)
         }
         for (key, previous) in sent where !present.contains(key) {
             // After the last sample, or the store takes the marker for a second value at the same time.
             let time = max(round.time, previous.timestamp + 1)
-            take(
-                TimeSeriesBuilder.read(
-                    previous.rendering, into: builder(at: time, ending: previous.identities)
-                ).series)
+            batcher.add(
+                TimeSeriesBuilder.read(previous.rendering, into: builder(at: time, ending: previous.identities)))
             sent[key] = nil
+            afterEachSource(&batcher)
         }
     }
 
@@ -115,49 +109,39 @@ struct RemoteWriteEncoder {
             ending: ending)
     }
 
-    /// Series in requests of at most `maxSamples` samples each (``RemoteWriteRequest``).
-    static func requests(_ series: [Prometheus_TimeSeries], maxSamples: Int) -> [RemoteWriteRequest] {
-        var batcher = RemoteWriteBatcher(maxSamples: maxSamples)
-        batcher.add(series)
-        return batcher.takeFull() + [batcher.takeRest()].compactMap { $0 }
-    }
 }
 
-/// One write request: serialized, snappy-compressed, with its sample count and newest timestamp.
+/// One write request: a snappy-compressed `WriteRequest`, with its sample count and newest timestamp.
 struct RemoteWriteRequest {
     var payload: [UInt8]
     var samples: Int
     var highestTimestamp: Int64
-
-    init(_ series: [Prometheus_TimeSeries]) {
-        var request = Prometheus_WriteRequest()
-        request.timeseries = series
-        // Serializing a message of these field types cannot fail.
-        let bytes: [UInt8] = try! request.serializedBytes()
-        payload = Snappy.compress(bytes)
-        samples = series.count
-        highestTimestamp = series.reduce(Int64.min) { max($0, $1.samples.last?.timestamp ?? .min) }
-    }
 }
 
-/// Cuts series, as they come, into requests of at most `maxSamples` samples, holding only the unfinished one.
+/// Gathers encoded series, as they come, into requests of at most `maxSamples` samples (one each), holding only
+/// the unfinished one uncompressed.
 struct RemoteWriteBatcher {
     let maxSamples: Int
-    private var pending: [Prometheus_TimeSeries] = []
+    /// `WriteRequest.timeseries` entries back to back: a `WriteRequest` as it is.
+    private var pending: [UInt8] = []
+    private var pendingSamples = 0
+    private var pendingHighest = Int64.min
     private var full: [RemoteWriteRequest] = []
 
     init(maxSamples: Int) { self.maxSamples = max(1, maxSamples) }
 
-    mutating func add(_ series: [Prometheus_TimeSeries]) {
-        var rest = series[...]
-        while !rest.isEmpty {
-            let taken = rest.prefix(maxSamples - pending.count)
-            pending += taken
-            rest = rest.dropFirst(taken.count)
-            if pending.count == maxSamples {
-                full.append(RemoteWriteRequest(pending))
-                pending.removeAll(keepingCapacity: true)
-            }
+    /// The series a builder read.
+    mutating func add(_ read: TimeSeriesBuilder) {
+        var start = 0
+        var index = 0
+        while index < read.ends.count {
+            let last = min(read.ends.count, index + maxSamples - pendingSamples)
+            pending.append(contentsOf: read.encoded[start..<read.ends[last - 1]])
+            pendingSamples += last - index
+            pendingHighest = max(pendingHighest, read.timestamp)
+            start = read.ends[last - 1]
+            index = last
+            if pendingSamples == maxSamples { full.append(cut()) }
         }
     }
 
@@ -169,7 +153,16 @@ struct RemoteWriteBatcher {
 
     /// The unfinished request, as it is; nil when there is none.
     mutating func takeRest() -> RemoteWriteRequest? {
-        defer { pending.removeAll() }
-        return pending.isEmpty ? nil : RemoteWriteRequest(pending)
+        pendingSamples == 0 ? nil : cut()
+    }
+
+    private mutating func cut() -> RemoteWriteRequest {
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            pendingSamples = 0
+            pendingHighest = .min
+        }
+        return RemoteWriteRequest(
+            payload: Snappy.compress(pending), samples: pendingSamples, highestTimestamp: pendingHighest)
     }
 }

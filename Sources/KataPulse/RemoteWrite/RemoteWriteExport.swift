@@ -151,10 +151,7 @@ public final class RemoteWriteExport: SnapshotExport {
                 // Each request is queued as soon as it is full: only one request's messages exist at a time.
                 var batcher = RemoteWriteBatcher(maxSamples: configuration.maxSamplesPerRequest)
                 encoder.withLock { encoder in
-                    encoder.encode(round) { series in
-                        batcher.add(series)
-                        enqueue(batcher.takeFull())
-                    }
+                    encoder.encode(round, into: &batcher) { enqueue($0.takeFull()) }
                 }
                 enqueue([batcher.takeRest()].compactMap { $0 })
                 return failure
