@@ -38,8 +38,10 @@ if [ -n "$cache" ] && [ -f "$cache" ]; then
     tar -C "$root" -xf "$cache"
 else
     mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    # libyaml-0-2, libsnappy1v5: the package's dependencies minbase lacks (the container has no network for apt).
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libyaml-0-2,libsnappy1v5 bookworm "$root" \
+    # libyaml-0-2, libsnappy1v5, ca-certificates: the package's dependencies and recommendation minbase lacks
+    # (the container has no network for apt).
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libyaml-0-2,libsnappy1v5,ca-certificates \
+        bookworm "$root" \
         "${mirror:-http://deb.debian.org/debian}" >"$work/debootstrap.log" 2>&1 ||
         { tail -20 "$work/debootstrap.log"; fail "debootstrap failed"; }
     [ -n "$cache" ] && tar -C "$root" -cf "$cache" .
