@@ -11,7 +11,9 @@ import Testing
 @Suite struct ShimClientTests {
     let client: ShimClient = {
         var configuration = ShimClient.Configuration()
-        configuration.timeout = .seconds(2)
+        // Room for the simulator's loops, which other tests share and may keep busy building 100,000-series
+        // bodies: a reset shim must be seen closing within it, and a hung one still fails well within 10 s.
+        configuration.timeout = .seconds(5)
         configuration.maxBodySize = 4 * 1024 * 1024
         return ShimClient(configuration: configuration, group: testGroup)
     }()
