@@ -272,6 +272,7 @@ import Testing
         statistics.rounds = 42
         statistics.lastRoundDurationSeconds = 0.25
         statistics.lastRoundEnd = 1_700_000_000.5
+        statistics.intervalSeconds = 15
         statistics.scrapeErrors[.timeout] = 3
         statistics.scrapeErrors[.parse] = 1
         statistics.duplicateSeriesDropped = 7
@@ -288,6 +289,9 @@ import Testing
         #expect(only("kata_pulse_collection_rounds_total")?.type == .counter)
         #expect(only("kata_pulse_collection_round_duration_seconds")?.samples.map(\.value) == [0.25])
         #expect(only("kata_pulse_last_collection_timestamp_seconds")?.samples.map(\.value) == [1_700_000_000.5])
+        // Alerts compare the round's duration and the last round's age with the interval.
+        #expect(only("kata_pulse_collection_interval_seconds")?.samples.map(\.value) == [15])
+        #expect(only("kata_pulse_collection_interval_seconds")?.type == .gauge)
         let dropped = try #require(only("kata_pulse_dropped_samples_total"))
         #expect(dropped.samples.map { value(of: "reason", in: $0) } == ["duplicate_series", "reserved_name"])
         #expect(dropped.samples.map(\.value) == [7, 2])

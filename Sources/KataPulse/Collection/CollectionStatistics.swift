@@ -3,6 +3,9 @@ public struct CollectionStatistics: Sendable, Equatable {
     public var rounds = 0
     public var lastRoundDurationSeconds: Double = 0
     public var lastRoundEnd: Double?
+    /// The configured time between rounds, published beside the round's duration so that alerts can compare
+    /// the two; nil outside a collector.
+    public var intervalSeconds: Double?
     public var scrapeErrors: [ScrapeFailureReason: Int] = [:]
     public var duplicateSeriesDropped = 0
     public var reservedFamilySamplesDropped = 0

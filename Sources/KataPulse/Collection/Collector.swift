@@ -77,6 +77,7 @@ public actor Collector: Service {
         self.store = store
         self.builder = builder
         self.logger = logger
+        statistics.intervalSeconds = configuration.interval.seconds
     }
 
     public func run() async throws {

@@ -10,6 +10,8 @@ public enum OwnMetrics {
         "kata_pulse_build_info", "KataPulse build information; the value is always 1.")
     static let collectionRounds = OwnMetric.counter(
         "kata_pulse_collection_rounds_total", "Collection rounds completed.")
+    static let collectionInterval = OwnMetric.gauge(
+        "kata_pulse_collection_interval_seconds", "Configured time between collection rounds.")
     static let roundDuration = OwnMetric.gauge(
         "kata_pulse_collection_round_duration_seconds", "Wall time of the last collection round.")
     static let droppedSamples = OwnMetric.counter(
@@ -57,6 +59,7 @@ public enum OwnMetrics {
             buildInfo.family(1, labels: [Label("version", version)]),
             collectionRounds.family(Double(statistics.rounds)),
             roundDuration.family(statistics.lastRoundDurationSeconds),
+            collectionInterval.family(statistics.intervalSeconds.map { [collectionInterval.sample($0)] } ?? []),
             droppedSamples.family([
                 droppedSamples.sample(
                     Double(statistics.duplicateSeriesDropped), labels: [Label("reason", "duplicate_series")]),
