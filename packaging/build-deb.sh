@@ -21,6 +21,7 @@ mkdir -p "$src/build"
 cp -r packaging/debian "$src/debian"
 cp systemd/kata-pulse.service systemd/kata-pulse.socket "$src/debian/"
 cp README.md LICENSE "$src/"
+cp -r monitoring "$src/"
 strip --strip-unneeded -o "$src/build/kata-pulse" "$binary"
 
 # The changelog is generated: its version is the binary's, its date the commit's (reproducible builds).

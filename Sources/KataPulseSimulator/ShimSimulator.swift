@@ -28,6 +28,8 @@ public enum SimulatedFault: String, Sendable, CaseIterable {
     case inject
     /// 100,000 series.
     case bomb
+    /// A series repeated, and a family named as the agent's own (`kata_pulse_sandbox_up`).
+    case duplicate
 }
 
 /// One simulated sandbox: its id, directory, shim flavor, fault and the seed of its values.
@@ -354,6 +356,7 @@ struct SimulatedResponder: Sendable {
         return switch fault {
         case .conflict: body.conflictBody(elapsed: elapsed)
         case .inject: body.injectBody(elapsed: elapsed)
+        case .duplicate: body.duplicateBody(elapsed: elapsed)
         default: body.render(elapsed: elapsed)
         }
     }

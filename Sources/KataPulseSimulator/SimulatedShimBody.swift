@@ -57,6 +57,12 @@ public struct SimulatedShimBody: Sendable {
         body(elapsed: elapsed, fault: .inject)
     }
 
+    /// The normal body plus `kata_guest_load{item="load1"}` a second time and a family `kata_pulse_sandbox_up`
+    /// claiming to be the agent's own: what a buggy or hostile shim can send, and relabelling must drop.
+    public func duplicateBody(elapsed: Double) -> [UInt8] {
+        body(elapsed: elapsed, fault: .duplicate)
+    }
+
     /// `series` samples of one gauge family `kata_guest_bomb{n="i"}`: a guest flooding its scraper.
     public static func bombBody(series: Int) -> [UInt8] {
         let count = max(0, series)
@@ -172,6 +178,7 @@ extension SimulatedShimBody {
         case none
         case conflict
         case inject
+        case duplicate
     }
 
     func body(elapsed: Double, fault: BodyFault) -> [UInt8] {
@@ -1172,6 +1179,7 @@ extension SimulatedShimBody {
         w.itemFamily("kata_guest_tasks", "Guest system load.", tasks)
         writeGuestVMStat(&w, d, guest, sectors: sectors)
         if fault == .inject { Self.writeHostile(&w) }
+        if fault == .duplicate { Self.writeDuplicates(&w) }
     }
 
     static func hundredths(_ value: Double) -> Double { (max(0, value) * 100).rounded() / 100 }
@@ -1341,6 +1349,14 @@ extension SimulatedShimBody {
         }
         w.out.append(contentsOf: "kata_guest_hostile{__x=\"1\",interface=\"dunder\"} 9\n".utf8)
         w.out.append(contentsOf: "kata_guest_hostile{interface=\"spoof\",sandbox_id=\"spoofed\"} 10\n".utf8)
+    }
+
+    /// After the agent's families: one family repeating a series, and one named as an agent family.
+    static func writeDuplicates(_ w: inout Writer) {
+        w.header("kata_guest_repeated", "A family whose only series is written twice.", .gauge)
+        w.out.append(contentsOf: "kata_guest_repeated{item=\"load1\"} 1\nkata_guest_repeated{item=\"load1\"} 2\n".utf8)
+        w.header("kata_pulse_sandbox_up", "Not the agent's: a shim claiming one of its names.", .gauge)
+        w.out.append(contentsOf: "kata_pulse_sandbox_up 1\n".utf8)
     }
 }
 

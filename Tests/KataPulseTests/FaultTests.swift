@@ -21,7 +21,7 @@ import Testing
             case .reset: .read
             case .status500: .httpStatus
             case .bomb: .limit
-            case .conflict, .inject: nil
+            case .conflict, .inject, .duplicate: nil
             }
         let agent = try await RunningAgent.start(roots: [root])
         // On a loaded machine a first attempt can time out instead; rounds repeat every 2 s.
@@ -69,6 +69,16 @@ import Testing
             let hostile = families.flatMap(\.samples).filter { $0.labels.contains(Label("sandbox_id", faulty)) }
             #expect(hostile.allSatisfy { $0.labels.filter { $0.name == "sandbox_id" }.count == 1 })
             #expect(hostile.contains { $0.labels.contains { $0.value.contains("\n") || $0.value.contains("\"") } })
+        case .duplicate:
+            #expect(record.isUp)
+            let dropped = try #require(families.first { $0.name == "kata_pulse_dropped_samples_total" })
+            #expect(dropped.samples.first { $0.labels == [Label("reason", "duplicate_series")] }?.value ?? 0 >= 1)
+            #expect(dropped.samples.first { $0.labels == [Label("reason", "reserved_name")] }?.value ?? 0 >= 1)
+            let repeated = families.first { $0.name == "kata_guest_repeated" }?.samples ?? []
+            #expect(repeated.count == 1, "the repeated series once")
+            let up = try #require(families.first { $0.name == "kata_pulse_sandbox_up" })
+            #expect(
+                up.samples.allSatisfy { $0.label("sandbox_id") != nil }, "the shim's kata_pulse_sandbox_up left out")
         default:
             #expect(!record.isUp)
             let up = try #require(families.first { $0.name == "kata_pulse_sandbox_up" })

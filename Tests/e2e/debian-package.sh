@@ -6,6 +6,7 @@
 #   directory set in /etc/default/kata-pulse gets the snapshot after a restart; a wedged collector is
 #   restarted by the watchdog; systemctl stop ends it within a second; systemd-analyze security scores the
 #   unit as offline; an upgrade restarts the service; purge removes everything, the conffile included.
+# The monitoring mixin is in /usr/share/kata-pulse/monitoring as in the tree, and promtool accepts it there.
 # Needs root, debootstrap and systemd-container. KP_E2E_ROOTFS (a tarball path) caches the bare bookworm.
 # Takes about 2 minutes after the release build.
 source "$(dirname "$0")/lib/common.bash"
@@ -30,6 +31,17 @@ for word in $(grep -Eo -- '--[a-z][a-z-]+|\b(KATA_PULSE_[A-Z_]+|RUNTIME_ENDPOINT
     grep -qF -- "$word" <<<"$man_page" || fail "kata-pulse(1) does not mention $word"
 done
 echo "kata-pulse(1) covers every flag and variable of --help"
+
+# The monitoring mixin, rendered, as in the tree; its rule files load and their unit tests pass where installed.
+shipped="$work/extracted/usr/share/kata-pulse/monitoring"
+for file in kata-pulse-alerts.yaml kata-pulse-rules.yaml tests/kata-pulse.test.yaml dashboards/kata-pulse-fleet.json \
+    dashboards/kata-pulse-node.json dashboards/kata-pulse-pod.json mixin.libsonnet; do
+    cmp -s "$shipped/$file" "monitoring/$file" || fail "/usr/share/kata-pulse/monitoring/$file differs from monitoring/$file"
+done
+promtool check rules "$shipped/kata-pulse-alerts.yaml" "$shipped/kata-pulse-rules.yaml" >/dev/null ||
+    fail "promtool rejects the packaged rule files"
+promtool test rules "$shipped/tests/kata-pulse.test.yaml" >/dev/null || fail "the packaged rule tests fail"
+echo "/usr/share/kata-pulse/monitoring: the mixin's rules (promtool check and test pass there) and dashboards"
 
 echo "== boot bookworm with systemd in nspawn"
 cache=${KP_E2E_ROOTFS:-}
@@ -231,7 +243,7 @@ inside apt-get purge -y -q kata-pulse >"$work/apt-purge.log" 2>&1 || { cat "$wor
 ! inside systemctl is-active -q kata-pulse.service || fail "service still active after purge"
 for path in /etc/default/kata-pulse /usr/bin/kata-pulse /lib/systemd/system/kata-pulse.service \
     /lib/systemd/system/kata-pulse.socket /etc/systemd/system/sockets.target.wants/kata-pulse.socket \
-    /var/lib/prometheus/node-exporter/kata-pulse.prom /usr/share/doc/kata-pulse; do
+    /var/lib/prometheus/node-exporter/kata-pulse.prom /usr/share/doc/kata-pulse /usr/share/kata-pulse; do
     [ ! -e "$root$path" ] && [ ! -L "$root$path" ] || fail "$path left after purge"
 done
 ! inside dpkg-query -W kata-pulse >/dev/null 2>&1 || fail "dpkg still knows kata-pulse"

