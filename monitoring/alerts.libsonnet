@@ -3,8 +3,9 @@
 {
   local c = $._config,
   local sel = c.kataPulseSelector,
-  local node = std.join(', ', c.nodeLabels),
-  local onNode = 'on (%s)' % node,
+  // Aggregations drop only the sandbox's labels, keeping every label of the target (job, instance, and
+  // what service discovery adds: node, cluster, …).
+  local perNode = 'without (%s)' % std.join(', ', c.sandboxLabels),
 
   prometheusAlerts+:: {
     groups+: [
@@ -43,14 +44,14 @@
                 time() - kata_pulse_last_collection_timestamp_seconds{%(sel)s}
                   > %(rounds)d * kata_pulse_collection_interval_seconds{%(sel)s}
               )
-              or %(onNode)s
+              or
               (
                 kata_pulse_collection_rounds_total{%(sel)s} == 0
-                and %(onNode)s
+                and
                 time() - kata_monitor_process_start_time_seconds{%(sel)s}
                   > %(rounds)d * kata_pulse_collection_interval_seconds{%(sel)s}
               )
-            ||| % { sel: sel, rounds: c.stalledRounds, onNode: onNode },
+            ||| % { sel: sel, rounds: c.stalledRounds },
             'for': '5m',
             labels: { severity: 'critical' },
             annotations: {
@@ -92,12 +93,12 @@
             alert: 'KataPulseNodeSandboxesFailing',
             expr: |||
               (
-                sum by (%(node)s) (1 - kata_pulse_sandbox_up{%(sel)s})
-                  / count by (%(node)s) (kata_pulse_sandbox_up{%(sel)s})
+                sum %(perNode)s (1 - kata_pulse_sandbox_up{%(sel)s})
+                  / count %(perNode)s (kata_pulse_sandbox_up{%(sel)s})
               ) > %(share)g
-              and %(onNode)s
-              sum by (%(node)s) (1 - kata_pulse_sandbox_up{%(sel)s}) >= %(minimum)d
-            ||| % { sel: sel, node: node, onNode: onNode, share: c.nodeFailingShare, minimum: c.nodeFailingMinimum },
+              and
+              sum %(perNode)s (1 - kata_pulse_sandbox_up{%(sel)s}) >= %(minimum)d
+            ||| % { sel: sel, perNode: perNode, share: c.nodeFailingShare, minimum: c.nodeFailingMinimum },
             'for': c.sandboxFailingFor,
             labels: { severity: 'critical' },
             annotations: {
@@ -143,7 +144,7 @@
             // The runtime-rs guard: shims that abort on /metrics (kata-containers#13708) are never asked.
             // Nothing is broken, but those pods are not monitored: info, after an hour.
             alert: 'KataPulseSandboxesSkipped',
-            expr: 'sum by (%s, hypervisor) (kata_pulse_sandbox_skipped{%s}) > 0' % [node, sel],
+            expr: 'sum %s (kata_pulse_sandbox_skipped{%s}) > 0' % [perNode, sel],
             'for': '1h',
             labels: { severity: 'info' },
             annotations: {
@@ -205,9 +206,9 @@
             alert: 'KataPulseRemoteWriteNotDelivering',
             expr: |||
               kata_pulse_remote_write_queue_requests{%(sel)s} > 0
-              and on (%(node)s, url)
+              and
               rate(kata_pulse_remote_write_samples_total{%(sel)s}[5m]) == 0
-            ||| % { sel: sel, node: node },
+            ||| % { sel: sel },
             'for': '10m',
             labels: { severity: 'critical' },
             annotations: {

@@ -8,9 +8,8 @@
     // name that job too, e.g. 'job=~"kata-pulse|node"'.
     kataPulseSelector: 'job="kata-pulse"',
 
-    // The labels that name one agent, i.e. one node.
-    nodeLabels: ['job', 'instance'],
-    // The labels that name one sandbox (one pod) beside those of its node.
+    // The labels that name one sandbox (one pod) beside those of its agent's target (job, instance, …):
+    // per-node aggregations drop these and keep the rest.
     sandboxLabels: ['sandbox_id', 'cri_uid', 'cri_namespace', 'cri_name'],
 
     // Alert thresholds, each explained where it is used (alerts.libsonnet).

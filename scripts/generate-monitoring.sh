@@ -10,12 +10,15 @@ out=$(realpath -m "${1:-$(dirname "$0")/..}")
 cd "$(dirname "$0")/.."
 mkdir -p "$out/monitoring/dashboards" "$out/deploy/kubernetes/prometheus-rules"
 
-for tool in jsonnet python3; do
-    command -v "$tool" >/dev/null || {
-        echo "generate-monitoring.sh: $tool not found; install it with: apt-get install jsonnet python3-yaml" >&2
-        exit 1
-    }
+# A python3 with PyYAML: the one on PATH, else Debian's.
+python=
+for candidate in python3 /usr/bin/python3; do
+    if "$candidate" -c 'import yaml' 2>/dev/null; then python=$candidate; break; fi
 done
+if ! command -v jsonnet >/dev/null || [ -z "$python" ]; then
+    echo "generate-monitoring.sh: needs jsonnet and python3 with PyYAML: apt-get install jsonnet python3-yaml" >&2
+    exit 1
+fi
 rendered=$(mktemp)
 trap 'rm -f "$rendered"' EXIT
 jsonnet -J monitoring -e '
@@ -26,7 +29,7 @@ local mixin = import "mixin.libsonnet";
   dashboards: mixin.grafanaDashboards,
 }' >"$rendered"
 
-python3 - "$rendered" "$out" <<'PY'
+"$python" - "$rendered" "$out" <<'PY'
 import json, os, sys
 import yaml
 
