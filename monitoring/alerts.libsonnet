@@ -137,7 +137,7 @@
             labels: { severity: 'warning' },
             annotations: {
               summary: 'Kata sandboxes disagree on metric types.',
-              description: '{{ $value }} sandbox families on {{ $labels.instance }} are left out because their TYPE differs from the other sandboxes\': shims of different runtimes or versions.',
+              description: "{{ $value }} sandbox families on {{ $labels.instance }} are left out because their TYPE differs from the other sandboxes': shims of different runtimes or versions.",
             },
           },
           {
@@ -173,7 +173,7 @@
             labels: { severity: 'warning' },
             annotations: {
               summary: 'KataPulse cannot write its textfile snapshot.',
-              description: 'KataPulse on {{ $labels.instance }} has failed to write its textfile snapshot for 10 minutes: node_exporter serves the last file written. The agent\'s log says why (disk full, read-only, missing directory).',
+              description: "KataPulse on {{ $labels.instance }} has failed to write its textfile snapshot for 10 minutes: node_exporter serves the last file written. The agent's log says why (disk full, read-only, missing directory).",
             },
           },
           {

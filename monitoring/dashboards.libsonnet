@@ -12,16 +12,24 @@ local grafana = import 'grafana.libsonnet';
 
   local jobVariable = grafana.queryVariable('job', 'Job', 'label_values(kata_pulse_build_info, job)', multi=true),
   local instanceVariable(multi) = grafana.queryVariable(
-    'instance', 'Node', 'label_values(kata_pulse_build_info{job=~"$job"}, instance)', multi=multi),
+    'instance', 'Node', 'label_values(kata_pulse_build_info{job=~"$job"}, instance)', multi=multi
+  ),
 
   local dashboard(uid, title, description, variables, panels) = grafana.dashboard(
-    uid=uid, title=title, description=description, tags=c.dashboardTags, timezone=c.dashboardTimezone,
-    refresh=c.dashboardRefresh, variables=[grafana.datasourceVariable, jobVariable] + variables,
-    panels=grafana.layout(panels)),
+    uid=uid,
+    title=title,
+    description=description,
+    tags=c.dashboardTags,
+    timezone=c.dashboardTimezone,
+    refresh=c.dashboardRefresh,
+    variables=[grafana.datasourceVariable, jobVariable] + variables,
+    panels=grafana.layout(panels)
+  ),
 
   grafanaDashboards+:: {
     'kata-pulse-fleet.json': dashboard(
-      'kata-pulse-fleet', 'KataPulse / Fleet',
+      'kata-pulse-fleet',
+      'KataPulse / Fleet',
       'Every Kata node KataPulse collects: sandboxes, failures, collection time, the agents and what Kata costs.',
       [instanceVariable(true)],
       [
@@ -30,12 +38,17 @@ local grafana = import 'grafana.libsonnet';
         grafana.stat('Agents down', 'count(up{%s} == 0) or vector(0)' % agent, thresholds=[1]),
         grafana.stat('Sandboxes up', 'sum(instance:kata_pulse_sandboxes_up:sum{%s})' % agent),
         grafana.stat('Sandboxes failing', 'sum(instance:kata_pulse_sandboxes_failing:sum{%s})' % agent, thresholds=[1]),
-        grafana.stat('Sandboxes skipped', 'sum(instance:kata_pulse_sandboxes_skipped:sum{%s}) or vector(0)' % agent,
+        grafana.stat('Sandboxes skipped',
+                     'sum(instance:kata_pulse_sandboxes_skipped:sum{%s}) or vector(0)' % agent,
                      description='runtime-rs sandboxes whose shim would abort on /metrics (--skip-metrics-hypervisors).'),
         grafana.stat('Alerts firing', 'count(ALERTS{alertname=~"KataPulse.*", alertstate="firing", %s}) or vector(0)' % agent, thresholds=[1]),
-        grafana.stat('Kata memory overhead', 'sum(instance:kata_overhead_memory_bytes:sum{%s})' % agent, unit='bytes',
+        grafana.stat('Kata memory overhead',
+                     'sum(instance:kata_overhead_memory_bytes:sum{%s})' % agent,
+                     unit='bytes',
                      description='Host resident memory of VMMs, shims and virtiofsd beyond what the guests use.'),
-        grafana.stat('Kata CPU overhead', 'sum(instance:kata_overhead_cpu_seconds:rate5m{%s})' % agent, unit='short',
+        grafana.stat('Kata CPU overhead',
+                     'sum(instance:kata_overhead_cpu_seconds:rate5m{%s})' % agent,
+                     unit='short',
                      description='Host CPU (cores) of VMMs, shims and virtiofsd beyond what the guests use.'),
         grafana.row('Collection'),
         grafana.timeseries('Sandboxes per node', [
@@ -95,10 +108,12 @@ local grafana = import 'grafana.libsonnet';
           grafana.target('rate(kata_pulse_textfile_write_failures_total{%s}[%s])' % [agent, rate], '{{instance}} textfile'),
           grafana.target('rate(kata_pulse_pushgateway_push_failures_total{%s}[%s])' % [agent, rate], '{{instance}} pushgateway'),
         ]),
-      ]),
+      ]
+    ),
 
     'kata-pulse-node.json': dashboard(
-      'kata-pulse-node', 'KataPulse / Node',
+      'kata-pulse-node',
+      'KataPulse / Node',
       'One Kata node: each sandbox, its collection, and its CPU, memory, network and disk from the guest and the cAdvisor series.',
       [instanceVariable(false)],
       [
@@ -106,9 +121,12 @@ local grafana = import 'grafana.libsonnet';
         grafana.stat('Sandboxes up', 'instance:kata_pulse_sandboxes_up:sum{%s}' % agent),
         grafana.stat('Sandboxes failing', 'instance:kata_pulse_sandboxes_failing:sum{%s}' % agent, thresholds=[1]),
         grafana.stat('Last round', 'kata_pulse_collection_round_duration_seconds{%s}' % agent, unit='s'),
-        grafana.stat('Last round ended', 'time() - kata_pulse_last_collection_timestamp_seconds{%s}' % agent, unit='s',
+        grafana.stat('Last round ended',
+                     'time() - kata_pulse_last_collection_timestamp_seconds{%s}' % agent,
+                     unit='s',
                      description='Seconds since the last collection round ended.'),
-        grafana.stat('CRI up', 'kata_pulse_cri_up{%s}' % agent,
+        grafana.stat('CRI up',
+                     'kata_pulse_cri_up{%s}' % agent,
                      description='Whether the CRI runtime answers (pod names and namespaces).'),
         grafana.stat('Agent memory', 'kata_monitor_process_resident_memory_bytes{%s}' % agent, unit='bytes'),
         grafana.row('Sandboxes'),
@@ -149,10 +167,12 @@ local grafana = import 'grafana.libsonnet';
         grafana.timeseries('CPU overhead', [
           grafana.target('sandbox:kata_overhead_cpu_seconds:rate5m{%s}' % agent, '{{cri_name}} {{sandbox_id}}'),
         ], unit='short'),
-      ]),
+      ]
+    ),
 
     'kata-pulse-pod.json': dashboard(
-      'kata-pulse-pod', 'KataPulse / Pod',
+      'kata-pulse-pod',
+      'KataPulse / Pod',
       'One Kata pod (sandbox): its collection, its guest, and what its VMM, shim and virtiofsd cost on the host.',
       [
         instanceVariable(true),
@@ -201,6 +221,7 @@ local grafana = import 'grafana.libsonnet';
         grafana.timeseries('Guest working set (cAdvisor series)', [
           grafana.target('container_memory_working_set_bytes{%s, id=~"/kata/($sandbox)"}' % agent, '{{id}}'),
         ], unit='bytes'),
-      ]),
+      ]
+    ),
   },
 }

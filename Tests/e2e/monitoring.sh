@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end for the monitoring mixin (monitoring/):
-#  1. The committed files are what scripts/generate-monitoring.sh renders from monitoring/*.libsonnet.
+#  1. The committed files are what scripts/generate-monitoring.sh renders from monitoring/*.libsonnet, and
+#     those are as jsonnetfmt formats them.
 #  2. promtool (Debian's) accepts the rule files, and their unit tests (a test for every alert) pass.
 #  3. The dashboards: unique uids; the datasource, job and instance variables; every panel on the chosen data
 #     source; every query restricted by job and instance.
@@ -18,6 +19,7 @@ python=python3
 "$python" -c 'import yaml' 2>/dev/null || python=/usr/bin/python3
 
 echo "== rendered files"
+jsonnetfmt --test monitoring/*.libsonnet || fail "monitoring/*.libsonnet not formatted: jsonnetfmt -i monitoring/*.libsonnet"
 scripts/generate-monitoring.sh "$work/rendered"
 for file in monitoring/kata-pulse-alerts.yaml monitoring/kata-pulse-rules.yaml monitoring/dashboards \
     deploy/kubernetes/prometheus-rules/prometheusrule.yaml; do
@@ -253,4 +255,20 @@ if failures:
     sys.exit(1)
 print(f"{count} panel queries over {len(paths)} dashboards: every one returns data")
 PY
+
+# Some panels drawn from Prometheus' answers into a PNG (the README's docs/monitoring-preview.png, where no
+# Grafana runs): with KP_MONITORING_PREVIEW=FILE.png after KP_MONITORING_PREVIEW_SECONDS (default 420: the
+# recording rules' 5-minute rates need that much history to be flat) more, over the last 3 minutes;
+# otherwise at once into the work directory, so that the drawing itself is tested.
+preview=${KP_MONITORING_PREVIEW:-$work/preview.png}
+if [ -n "${KP_MONITORING_PREVIEW:-}" ]; then sleep "${KP_MONITORING_PREVIEW_SECONDS:-420}"; fi
+/usr/bin/python3 Tests/e2e/lib/panel-preview.py "http://127.0.0.1:$PROM_PORT/api/v1" "$preview" 3 \
+    "monitoring/dashboards/kata-pulse-fleet.json:Sandboxes per node" \
+    "monitoring/dashboards/kata-pulse-fleet.json:Collection round duration" \
+    "monitoring/dashboards/kata-pulse-fleet.json:Host memory of Kata processes and guest use, per node" \
+    "monitoring/dashboards/kata-pulse-fleet.json:Host CPU of Kata processes and guest use, per node" \
+    "monitoring/dashboards/kata-pulse-node.json:CPU" \
+    "monitoring/dashboards/kata-pulse-node.json:Memory overhead"
+[ "$(head -c 8 "$preview" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "no PNG drawn at $preview"
+echo "preview: $preview ($(du -k "$preview" | cut -f1) KiB)"
 echo "monitoring: ok"
