@@ -25,7 +25,16 @@ let package = Package(
             ],
             path: "Benchmarks/ExpositionBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // A round's per-sandbox work in a loop, for valgrind --tool=callgrind (instruction counts).
+        .executableTarget(
+            name: "RoundProfile",
+            dependencies: [
+                .product(name: "KataPulse", package: kataPulsePackage),
+                .product(name: "KataPulseSimulator", package: kataPulsePackage),
+            ],
+            path: "Profiling/RoundProfile"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

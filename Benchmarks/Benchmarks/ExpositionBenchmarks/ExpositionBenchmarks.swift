@@ -38,6 +38,18 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The same shim scraped every 15 s: values move, series stay (what a cache of the previous body would see).
+    let shim = SimulatedShimBody(sandboxID: "benchmark", flavor: .go, seed: 7)
+    let consecutive = (0..<8).map { shim.render(elapsed: 3_600 + Double($0) * 15) }
+    Benchmark("parse+relabel+cadvisor+render, consecutive bodies (\(body.count) bytes)") { benchmark in
+        for iteration in benchmark.scaledIterations {
+            blackHole(
+                try Collector.rendering(
+                    of: consecutive[iteration % consecutive.count], labels: identity, configuration: everything, now: 1)
+            )
+        }
+    }
+
     let sandboxes: [SandboxRecord] = (0..<110).map { index in
         let id = "sandbox-\(index)"
         var record = SandboxRecord(id: id)
