@@ -98,7 +98,10 @@ import Testing
     /// Waits until the sender failed three more times; the batch must still be queued then.
     private func refused(_ export: RemoteWriteExport) async -> Bool {
         let before = retriedSamples(export)
-        let retried = await eventually { retriedSamples(export) >= before + 9 }
+        // Three failed attempts. A refusal can surface only when a request's deadline (5 s) passes (a client
+        // certificate rejected after a TLS 1.3 handshake the client saw complete), and the suite's other tests
+        // load the machine: a 30 s bound.
+        let retried = await eventually(timeout: .seconds(30)) { retriedSamples(export) >= before + 9 }
         return retried && export.queues[0].size.batches == 1
     }
 
