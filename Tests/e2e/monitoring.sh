@@ -27,6 +27,17 @@ for file in monitoring/kata-pulse-alerts.yaml monitoring/kata-pulse-rules.yaml m
         fail "$file is not what scripts/generate-monitoring.sh renders: run it and commit the result"
 done
 echo "monitoring/ and the PrometheusRule are rendered from the mixin as committed"
+# The README's example of importing the mixin with another selector: every alert then uses it.
+mkdir -p "$work/jpath"
+ln -s "$PWD" "$work/jpath/kata-pulse"
+python3 -c 'import re, sys; print(re.findall(r"```jsonnet\n(.*?)```", open("README.md").read(), re.S)[0])' \
+    >"$work/jpath/readme-example.jsonnet"
+jsonnet -J "$work/jpath" "$work/jpath/readme-example.jsonnet" | python3 -c '
+import json, sys
+rendered = json.load(sys.stdin)
+rules = [r for g in rendered["kata-pulse-alerts.json"]["groups"] for r in g["rules"]]
+assert rules and all("job=~\"kata-pulse|node\"" in r["expr"] for r in rules), "the selector is not in every alert"
+print(f"the README example renders {len(rules)} alerts with its selector")'
 
 echo "== promtool"
 promtool check rules monitoring/kata-pulse-alerts.yaml monitoring/kata-pulse-rules.yaml
