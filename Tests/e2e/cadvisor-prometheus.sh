@@ -42,12 +42,8 @@ scrape_configs:
       - targets: ["127.0.0.1:$AGENT_PORT"]
 YAML
 promtool check config "$work/prometheus.yml" >/dev/null
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-
+start_prometheus "$PROM_PORT"
 api="http://127.0.0.1:$PROM_PORT/api/v1"
-wait_http "http://127.0.0.1:$PROM_PORT/-/ready" || fail "prometheus did not get ready: $(tail -3 "$work/prometheus.log")"
 echo "prometheus ready; collecting a minute of samples for rate()[1m]"
 # rate() over 1m divides by the whole window, so the window must be full of samples.
 sleep 70

@@ -39,10 +39,7 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:$AGENT_PORT"]
 YAML
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$PROM_PORT/-/ready" || fail "prometheus did not get ready: $(tail -3 "$work/prometheus.log")"
+start_prometheus "$PROM_PORT"
 
 # rate() needs its counter to move inside the window: a simulated Go shim's GC runs every 15-30 s and its
 # agent answers GetMetrics every 15 s (simulated time), so 35 s of samples.

@@ -151,10 +151,7 @@ scrape_configs:
         labels: {agent: dead}
 YAML
 promtool check config "$work/prometheus.yml" >/dev/null
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$PROM_PORT/-/ready" || fail "prometheus did not get ready: $(tail -3 "$work/prometheus.log")"
+start_prometheus "$PROM_PORT"
 
 # Until the first scrapes, no target is known and KataPulseAbsent is rightly pending: start from there.
 all_scraped() {

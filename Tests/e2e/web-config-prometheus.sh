@@ -80,10 +80,7 @@ scrape_configs:
 YAML
 promtool check config "$work/prometheus.yml" >/dev/null
 promtool check web-config "$pki/web-auth.yml" "$pki/web-mtls.yml" >/dev/null 2>&1 || fail "promtool refuses the web configs"
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$PROM_PORT/-/ready" || fail "prometheus did not get ready: $(tail -3 "$work/prometheus.log")"
+start_prometheus "$PROM_PORT"
 
 # targets: "job health lastError" per line, from Prometheus' own API.
 targets() {

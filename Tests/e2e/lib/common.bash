@@ -47,6 +47,16 @@ wait_for() {
 }
 # wait_http CURL-ARGS…: polls until curl succeeds (as poll); returns 1 when it never does.
 wait_http() { poll curl -fsS "$@"; }
+# start_prometheus PORT [FLAG…]: Debian's Prometheus on 127.0.0.1:PORT with $work/prometheus.yml, its data in
+# $work/tsdb and its log in $work/prometheus.log, ended on exit; returns once it is ready (fails otherwise).
+start_prometheus() {
+    local port=$1
+    shift
+    prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+        --web.listen-address="127.0.0.1:$port" --log.level=warn "$@" >"$work/prometheus.log" 2>&1 &
+    pids+=($!)
+    wait_http "http://127.0.0.1:$port/-/ready" || fail "prometheus did not get ready: $(tail -3 "$work/prometheus.log")"
+}
 # process_gone PID: the process has exited (for `poll process_gone PID`).
 process_gone() { ! kill -0 "$1" 2>/dev/null; }
 # free_port [N]: N (default 1) TCP ports free at this moment on every address, distinct, on one line (all
