@@ -83,7 +83,7 @@ local datasource = { type: 'prometheus', uid: '${datasource}' };
     type: 'table',
     title: title,
     datasource: datasource,
-    targets: [t { refId: std.char(65 + i) } for i in std.range(0, std.length(targets) - 1) for t in [targets[i]]],
+    targets: targets,
     gridPos: { w: width, h: 8 },
     transformations: [
       { id: 'merge', options: {} },
@@ -118,11 +118,12 @@ local datasource = { type: 'prometheus', uid: '${datasource}' };
         panels: state.panels + [panel {
           id: std.length(state.panels) + 1,
           gridPos: { x: x, y: y, w: w, h: h },
-          targets: [
-            panel.targets[i] { refId: std.char(65 + i) }
-            for i in std.range(0, std.length(panel.targets) - 1)
-          ],
-        } + (if panel.type == 'row' then { targets:: null } else {})],
+        } + (
+          // Queries are A, B, …, in order (a table's columns are named after them).
+          if std.objectHas(panel, 'targets') then {
+            targets: [panel.targets[i] { refId: std.char(65 + i) } for i in std.range(0, std.length(panel.targets) - 1)],
+          } else {}
+        )],
       };
     std.foldl(place, panels, { x: 0, y: 0, lineHeight: 0, panels: [] }).panels,
 

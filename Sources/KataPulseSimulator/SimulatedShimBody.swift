@@ -57,8 +57,9 @@ public struct SimulatedShimBody: Sendable {
         body(elapsed: elapsed, fault: .inject)
     }
 
-    /// The normal body plus `kata_guest_load{item="load1"}` a second time and a family `kata_pulse_sandbox_up`
-    /// claiming to be the agent's own: what a buggy or hostile shim can send, and relabelling must drop.
+    /// The normal body plus a family `kata_guest_repeated` whose one series is written twice and a family
+    /// `kata_pulse_sandbox_up` claiming to be the agent's own: what a buggy or hostile shim can send, and
+    /// relabelling must drop.
     public func duplicateBody(elapsed: Double) -> [UInt8] {
         body(elapsed: elapsed, fault: .duplicate)
     }
