@@ -36,7 +36,7 @@ import Testing
                 : index == 2 ? simulated.injectBody(elapsed: 3_600) : simulated.render(elapsed: 3_600)
             record.rendered = try Collector.published(
                 body, for: Collector.CollectionTarget(record), configuration: configuration, now: 1_764_003_600.5
-            ).0
+            ).rendering
             if index == 0 {
                 let usage = ContainerUsage(
                     container: .init(

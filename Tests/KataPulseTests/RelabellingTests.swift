@@ -15,7 +15,7 @@ import Testing
         var configuration = Collector.Configuration()
         configuration.cadvisor.vmContainer = vmContainer
         let target = Collector.CollectionTarget(id: id, labels: labels, startTime: startTime)
-        return try Collector.published(body, for: target, configuration: configuration, now: 1_764_000_100).0
+        return try Collector.published(body, for: target, configuration: configuration, now: 1_764_000_100).rendering
     }
 
     @Test(arguments: [nil, "vm"])
@@ -43,7 +43,8 @@ import Testing
             let body = SimulatedShimBody(sandboxID: id, flavor: .go, seed: 7).render(elapsed: 42)
             let render = { (labels: SandboxLabels, startTime: Double?) throws in
                 let target = Collector.CollectionTarget(id: self.id, labels: labels, startTime: startTime)
-                return try Collector.published(body, for: target, configuration: configuration, now: 1_764_000_100).0
+                return try Collector.published(body, for: target, configuration: configuration, now: 1_764_000_100)
+                    .rendering
             }
             let relabelled = try render(SandboxLabels(sandboxID: id), nil).relabelled(to: known, startTime: 5)
             #expect(try relabelled.body == render(known, 5).body, "\(set)")

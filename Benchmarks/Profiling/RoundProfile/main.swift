@@ -1,3 +1,4 @@
+import Foundation
 import KataPulse
 import KataPulseSimulator
 
@@ -13,10 +14,15 @@ let shim = SimulatedShimBody(sandboxID: "profile", flavor: .go, seed: 7)
 let bodies = (0..<8).map { shim.render(elapsed: 3_600 + Double($0) * 15) }
 let identity = SandboxLabels(sandboxID: String(repeating: "a", count: 64))
 let configuration = Collector.Configuration()
+// KATA_PULSE_PROFILE_FULL_READS=1 reads every body in full, as if each had another shape than the last.
+let fullReads = ProcessInfo.processInfo.environment["KATA_PULSE_PROFILE_FULL_READS"] == "1"
 var rendered = 0
+var shape: BodyShape?
 for round in 0..<rounds {
     let body = bodies[round % bodies.count]
-    rendered += try Collector.rendering(of: body, labels: identity, configuration: configuration, now: 1).buffer
-        .readableBytes
+    if fullReads { shape = nil }
+    rendered += try Collector.rendering(
+        of: body, labels: identity, configuration: configuration, now: 1, shape: &shape
+    ).buffer.readableBytes
 }
 print("rounds \(rounds), body \(bodies[0].count) bytes, rendered \(rendered) bytes")

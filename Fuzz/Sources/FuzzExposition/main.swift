@@ -27,7 +27,10 @@ public func fuzzExposition(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 ///   `le`/`quantile`; no reserved family, no `__*` label, no duplicate series; every sample counted);
 /// - come out of the cAdvisor mapping as catalogue families with catalogue labels;
 /// - and, relabelled and mapped together and rendered as the collector publishes a sandbox, parse back to
-///   exactly what was published and render to the same bytes again.
+///   exactly what was published and render to the same bytes again;
+/// - and the next body, published from the first one's shape (``BodyShape``), is the same bytes as when read
+///   in full, or rejected the same way: the body again, and the body with the digits of every line's last
+///   word changed (its value or its timestamp).
 ///
 /// Globals live here rather than at the top level: libFuzzer's `main` runs instead of main.swift's, so only
 /// lazily initialised statics are ever set up.
@@ -106,12 +109,63 @@ enum ExpositionFuzzer {
         } catch {
             fuzzRequire(false, "the collector rejects (\(error)) a body the parser accepts")
         }
+        checkShape(of: body)
+    }
+
+    /// A body published from the previous body's shape is what it is when read in full.
+    static func checkShape(of body: [UInt8]) {
+        var shape: BodyShape?
+        _ = try? collect(body, shape: &shape)
+        fuzzRequire(shape != nil || body.count > 16_384, "an accepted body of \(body.count) bytes has no shape")
+        for next in [body, withLastWordsChanged(body)] {
+            var carried = shape
+            let fromShape = Result { () throws(ExpositionError) in try collect(next, shape: &carried) }
+            let inFull = Result { () throws(ExpositionError) in try collect(next) }
+            switch (fromShape, inFull) {
+            case (.success(let lhs), .success(let rhs)):
+                fuzzRequire(
+                    lhs.body == rhs.body && lhs.families == rhs.families,
+                    "from the shape \(fuzzDescribe(lhs.body)), read in full \(fuzzDescribe(rhs.body))")
+            case (.failure(let lhs), .failure(let rhs)):
+                fuzzRequire(lhs == rhs, "rejected from the shape as \(lhs), in full as \(rhs)")
+            default:
+                fuzzRequire(false, "from the shape \(fromShape), read in full \(inFull)")
+            }
+        }
+    }
+
+    /// `body` with the digits after each line's last blank shifted by one (9 → 0).
+    static func withLastWordsChanged(_ body: [UInt8]) -> [UInt8] {
+        var changed = body
+        var lineEnd = changed.count
+        var index = changed.count - 1
+        var inLastWord = true
+        while index >= 0 {
+            let byte = changed[index]
+            if byte == 0x0A {
+                lineEnd = index
+                inLastWord = true
+            } else if byte == 0x20 || byte == 0x09 {
+                if index < lineEnd - 1 { inLastWord = false }
+            } else if inLastWord && (0x30...0x39).contains(byte) {
+                changed[index] = byte == 0x39 ? 0x30 : byte + 1
+            }
+            index -= 1
+        }
+        return changed
     }
 
     /// What the collector publishes for the body, in one pass (Collector.collectOne).
     static func collect(_ body: [UInt8]) throws(ExpositionError) -> RenderedSandbox {
         try Collector.rendering(
             of: body, labels: identity, startTime: cadvisorIdentity.startTime, configuration: .init(), now: now)
+    }
+
+    /// The same, from the previous body's shape when it has it.
+    static func collect(_ body: [UInt8], shape: inout BodyShape?) throws(ExpositionError) -> RenderedSandbox {
+        try Collector.rendering(
+            of: body, labels: identity, startTime: cadvisorIdentity.startTime, configuration: .init(), now: now,
+            shape: &shape)
     }
 
     /// Parses the agent's own output, which must always parse.

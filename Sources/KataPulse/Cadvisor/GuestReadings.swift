@@ -91,26 +91,62 @@ struct GuestReadings {
         }
     }
 
-    /// Records one sample of a family the mapping reads.
-    mutating func record(_ sample: some GuestSample, of source: Source) {
-        switch source {
-        case .cpu:
-            guard sample.label("cpu", is: "total"), let index = sample.item(among: cpuTotal.names) else { return }
-            cpuTotal.values[index] = sample.number
-        case .memory: Self.recordFirst(sample, in: &memory)
-        case .vmstat: Self.recordFirst(sample, in: &vmstat)
-        case .tasks: Self.recordFirst(sample, in: &tasks)
-        case .netdev: interfaces.record(sample, keyedBy: "interface")
-        case .diskstat: disks.record(sample, keyedBy: "disk")
-        case .shimFDs, .hypervisorFDs, .virtiofsdFDs:
-            let slot = source == .shimFDs ? 0 : source == .hypervisorFDs ? 1 : 2
-            if descriptors[slot] == nil && !sample.hasLabels { descriptors[slot] = sample.number }
+    /// One value the readings hold: which one a sample set, so that a body of the same shape sets it again
+    /// without the sample's labels being read (``set(_:to:)``).
+    struct Cell: Sendable {
+        fileprivate enum Group: UInt8, Sendable { case cpu, memory, vmstat, tasks, netdev, diskstat, descriptors }
+        fileprivate let group: Group
+        /// The interface's or disk's entry; 0 for the other groups.
+        fileprivate let entry: UInt32
+        fileprivate let item: UInt16
+
+        fileprivate init(_ group: Group, entry: Int = 0, item: Int) {
+            self.group = group
+            self.entry = UInt32(entry)
+            self.item = UInt16(item)
         }
     }
 
-    private static func recordFirst(_ sample: some GuestSample, in items: inout Items) {
-        guard let index = sample.item(among: items.names), items.values[index] == nil else { return }
+    /// Records one sample of a family the mapping reads; returns the value it set, if it set one.
+    @discardableResult
+    mutating func record(_ sample: some GuestSample, of source: Source) -> Cell? {
+        switch source {
+        case .cpu:
+            guard sample.label("cpu", is: "total"), let index = sample.item(among: cpuTotal.names) else { return nil }
+            cpuTotal.values[index] = sample.number
+            return Cell(.cpu, item: index)
+        case .memory: return Self.recordFirst(sample, in: &memory).map { Cell(.memory, item: $0) }
+        case .vmstat: return Self.recordFirst(sample, in: &vmstat).map { Cell(.vmstat, item: $0) }
+        case .tasks: return Self.recordFirst(sample, in: &tasks).map { Cell(.tasks, item: $0) }
+        case .netdev:
+            return interfaces.record(sample, keyedBy: "interface").map { Cell(.netdev, entry: $0.0, item: $0.1) }
+        case .diskstat: return disks.record(sample, keyedBy: "disk").map { Cell(.diskstat, entry: $0.0, item: $0.1) }
+        case .shimFDs, .hypervisorFDs, .virtiofsdFDs:
+            let slot = source == .shimFDs ? 0 : source == .hypervisorFDs ? 1 : 2
+            guard descriptors[slot] == nil && !sample.hasLabels else { return nil }
+            descriptors[slot] = sample.number
+            return Cell(.descriptors, item: slot)
+        }
+    }
+
+    /// Sets a value that a sample of an earlier body of the same shape set.
+    mutating func set(_ cell: Cell, to value: Double) {
+        let item = Int(cell.item)
+        switch cell.group {
+        case .cpu: cpuTotal.values[item] = value
+        case .memory: memory.values[item] = value
+        case .vmstat: vmstat.values[item] = value
+        case .tasks: tasks.values[item] = value
+        case .netdev: interfaces.set(entry: Int(cell.entry), item: item, to: value)
+        case .diskstat: disks.set(entry: Int(cell.entry), item: item, to: value)
+        case .descriptors: descriptors[item] = value
+        }
+    }
+
+    private static func recordFirst(_ sample: some GuestSample, in items: inout Items) -> Int? {
+        guard let index = sample.item(among: items.names), items.values[index] == nil else { return nil }
         items.values[index] = sample.number
+        return index
     }
 
     /// A family's items per value of an outer label (`interface`, `disk`).
@@ -128,9 +164,10 @@ struct GuestReadings {
         /// The outer label's values, sorted, with their items.
         var sorted: [(key: String, items: Items)] { entries.sorted { $0.key < $1.key } }
 
-        fileprivate mutating func record(_ sample: some GuestSample, keyedBy outer: String) {
+        /// Records a sample under its outer label's value; returns the entry and item it set, if it set one.
+        fileprivate mutating func record(_ sample: some GuestSample, keyedBy outer: String) -> (Int, Int)? {
             // A key whose items are all ignored would map to nothing: it is not kept.
-            guard let item = sample.item(among: names), let key = sample.label(outer) else { return }
+            guard let item = sample.item(among: names), let key = sample.label(outer) else { return nil }
             let position: Int
             if let known = index[key] {
                 position = known
@@ -139,7 +176,13 @@ struct GuestReadings {
                 index[key] = position
                 entries.append((key, Items(source)))
             }
-            if entries[position].items.values[item] == nil { entries[position].items.values[item] = sample.number }
+            guard entries[position].items.values[item] == nil else { return nil }
+            entries[position].items.values[item] = sample.number
+            return (position, item)
+        }
+
+        fileprivate mutating func set(entry: Int, item: Int, to value: Double) {
+            entries[entry].items.values[item] = value
         }
     }
 }

@@ -166,6 +166,7 @@ public actor Collector: Service {
             // Only what the series carry needs a relabelling (a change of state or handler does not).
             if record.labels != before.labels || record.metadata?.createdAt != before.startTime {
                 record.rendered = record.rendered?.relabelled(to: record.labels, startTime: record.metadata?.createdAt)
+                record.shape = nil
                 record.containers = containerRows(for: record)
             }
             records[id] = record
@@ -267,21 +268,28 @@ public actor Collector: Service {
                         ])
                 }
                 record.rendered = nil
+                record.shape = nil
             case .waiting:
                 record.waitingChecks += 1
                 logger.debug(
                     "sandbox's shim not asked yet",
                     metadata: ["sandbox_id": "\(record.id)", "reason": "\(hold.message)"])
             }
-        case .success(let rendered, let relabel):
+        case .success(let publication):
+            let (rendered, relabel, shape) = (publication.rendering, publication.counts, publication.shape)
             if record.lastFailure != nil {
                 logger.info("sandbox collected again", metadata: ["sandbox_id": "\(record.id)"])
             }
-            // Metadata that arrived while the shim was being read: relabel now rather than publish old labels.
+            // Metadata that arrived while the shim was being read: relabel now rather than publish old labels
+            // (and read the next body in full, under the new labels).
             let startTime = record.metadata?.createdAt
-            record.rendered =
-                rendered.labels == record.labels && result.startTime == startTime
-                ? rendered : rendered.relabelled(to: record.labels, startTime: startTime)
+            if rendered.labels == record.labels && result.startTime == startTime {
+                record.rendered = rendered
+                record.shape = shape
+            } else {
+                record.rendered = rendered.relabelled(to: record.labels, startTime: startTime)
+                record.shape = nil
+            }
             record.lastSuccess = now
             record.lastFailure = nil
             record.lastError = nil
@@ -315,7 +323,7 @@ public actor Collector: Service {
 
     struct CollectionResult: Sendable {
         enum Outcome: Sendable {
-            case success(RenderedSandbox, RelabelResultCounts)
+            case success(Publication)
             case failure(ShimError)
             case notAsked(ScrapeHold)
         }
@@ -326,6 +334,16 @@ public actor Collector: Service {
         var outcome: Outcome
         /// The creation time the cAdvisor rows were mapped with.
         var startTime: Double?
+    }
+
+    /// What a sandbox publishes from one body.
+    struct Publication: Sendable {
+        var rendering: RenderedSandbox
+        var counts: RelabelResultCounts
+        /// The body's shape, for the next body; nil when a shape cannot hold it.
+        var shape: BodyShape?
+        /// Whether the body was read in full (the first one, or one of another shape than the last).
+        var readInFull: Bool
     }
 
     struct RelabelResultCounts: Sendable {
@@ -339,47 +357,72 @@ public actor Collector: Service {
         var labels: SandboxLabels
         /// The pod's creation time from CRI (`container_start_time_seconds`).
         var startTime: Double?
+        /// The shape of its last body read in full.
+        var shape: BodyShape?
 
-        init(id: String, labels: SandboxLabels, startTime: Double? = nil) {
+        init(id: String, labels: SandboxLabels, startTime: Double? = nil, shape: BodyShape? = nil) {
             self.id = id
             self.labels = labels
             self.startTime = startTime
+            self.shape = shape
         }
 
         init(_ record: SandboxRecord) {
-            self.init(id: record.id, labels: record.labels, startTime: record.metadata?.createdAt)
+            self.init(id: record.id, labels: record.labels, startTime: record.metadata?.createdAt, shape: record.shape)
         }
     }
 
     /// What collecting `body` publishes for a sandbox: the work a round does for each one (benchmarks, fuzzing).
+    /// `shape` is the previous body's (nil at first) and becomes this one's, as a round keeps it per sandbox.
+    public static func rendering(
+        of body: [UInt8], labels: SandboxLabels, startTime: Double? = nil, configuration: Configuration, now: Double,
+        shape: inout BodyShape?
+    ) throws(ExpositionError) -> RenderedSandbox {
+        let target = CollectionTarget(id: labels.sandboxID, labels: labels, startTime: startTime, shape: shape)
+        let published = try published(body, for: target, configuration: configuration, now: now)
+        shape = published.shape
+        return published.rendering
+    }
+
+    /// What collecting `body` publishes for a sandbox, read in full (no previous body).
     public static func rendering(
         of body: [UInt8], labels: SandboxLabels, startTime: Double? = nil, configuration: Configuration, now: Double
     ) throws(ExpositionError) -> RenderedSandbox {
-        let target = CollectionTarget(id: labels.sandboxID, labels: labels, startTime: startTime)
-        return try published(body, for: target, configuration: configuration, now: now).0
+        var shape: BodyShape? = nil
+        return try rendering(
+            of: body, labels: labels, startTime: startTime, configuration: configuration, now: now, shape: &shape)
     }
 
     /// What one sandbox publishes from its shim's body: the relabelled kata families and the cAdvisor rows,
-    /// as the configuration selects, sorted by name, rendered in the pass that reads the body.
+    /// as the configuration selects, sorted by name, rendered in the pass that reads the body, or from the
+    /// values alone when the body has the previous one's shape.
     static func published(
         _ body: [UInt8], for target: CollectionTarget, configuration: Configuration, now: Double
-    ) throws(ExpositionError) -> (RenderedSandbox, RelabelResultCounts) {
-        let cadvisor = configuration.exposition.contains(.cadvisor)
-        let renderer = SandboxRenderer(
-            labels: target.labels, relabels: configuration.exposition.contains(.kata),
-            readsGuest: cadvisor, expectedSize: body.count)
-        var read = try ExpositionParser(limits: configuration.limits).read(body, into: renderer)
-        var rows: [MetricFamily] = []
-        if let guest = read.guest {
-            let identity = CadvisorIdentity(
-                sandboxID: target.id, namespace: target.labels.criNamespace, pod: target.labels.criName,
-                vmContainer: configuration.cadvisor.vmContainer, startTime: target.startTime)
-            rows = CadvisorMapper.map(
-                guest, identity: identity, disks: configuration.cadvisor.disks, now: now)
+    ) throws(ExpositionError) -> Publication {
+        let identity = CadvisorIdentity(
+            sandboxID: target.id, namespace: target.labels.criNamespace, pod: target.labels.criName,
+            vmContainer: configuration.cadvisor.vmContainer, startTime: target.startTime)
+        func rows(_ guest: GuestReadings) -> [MetricFamily] {
+            CadvisorMapper.map(guest, identity: identity, disks: configuration.cadvisor.disks, now: now)
         }
-        let counts = RelabelResultCounts(
-            duplicateSeries: read.duplicateSeries, reservedFamilySamples: read.reservedFamilySamples)
-        return (read.rendered(id: target.id, labels: target.labels, adding: rows), counts)
+        return try body.withUnsafeBufferPointer { body throws(ExpositionError) in
+            if let shape = target.shape, let (rendering, next) = shape.render(body, labels: target.labels, rows: rows) {
+                let counts = RelabelResultCounts(
+                    duplicateSeries: shape.duplicateSeries, reservedFamilySamples: shape.reservedFamilySamples)
+                return Publication(rendering: rendering, counts: counts, shape: next, readInFull: false)
+            }
+            let renderer = SandboxRenderer(
+                labels: target.labels, relabels: configuration.exposition.contains(.kata),
+                readsGuest: configuration.exposition.contains(.cadvisor), expectedSize: body.count)
+            var read = try ExpositionParser(limits: configuration.limits).read(body, into: renderer)
+            let counts = RelabelResultCounts(
+                duplicateSeries: read.duplicateSeries, reservedFamilySamples: read.reservedFamilySamples)
+            let rendering = read.rendered(id: target.id, labels: target.labels, adding: read.guest.map(rows) ?? [])
+            return Publication(
+                rendering: rendering, counts: counts,
+                shape: BodyShape(body: body, renderer: read, rendering: rendering),
+                readInFull: true)
+        }
     }
 
     static func collectOne(
@@ -405,10 +448,9 @@ public actor Collector: Service {
                 outcome: .failure(error))
         }
         let milliseconds = (ContinuousClock.now - started).milliseconds
-        let rendered: RenderedSandbox
-        let counts: RelabelResultCounts
+        let published: Publication
         do {
-            (rendered, counts) = try published(body, for: target, configuration: configuration, now: UnixTime.now())
+            published = try Self.published(body, for: target, configuration: configuration, now: UnixTime.now())
         } catch {
             return CollectionResult(
                 id: id, socketPath: socketPath, fetchMilliseconds: milliseconds,
@@ -416,7 +458,7 @@ public actor Collector: Service {
                     ShimError(reason: error.kind == .limit ? .limit : .parse, message: "body rejected: \(error)")))
         }
         return CollectionResult(
-            id: id, socketPath: socketPath, fetchMilliseconds: milliseconds, outcome: .success(rendered, counts),
+            id: id, socketPath: socketPath, fetchMilliseconds: milliseconds, outcome: .success(published),
             startTime: startTime)
     }
 }

@@ -11,6 +11,8 @@ public struct SandboxRecord: Sendable {
     public var socketPath: String?
     /// The last successfully collected metrics; kept when a later round fails.
     public var rendered: RenderedSandbox?
+    /// The shape of the body behind ``rendered``, so that the next body of that shape is published from its values.
+    var shape: BodyShape?
     /// Its containers' cAdvisor rows from CRI, under the sandbox's labels; nil without them.
     public var containers: RenderedSandbox?
     /// Unix time of the last attempt and of the last success.

@@ -175,23 +175,16 @@ struct ExpositionReader<Consumer: ExpositionConsumer> {
         guard blanks > 0 else {
             throw .syntax(lineNumber, "expected a value after \(names.strings[nameID])")
         }
-        let value = cursor.takeWhile { !ASCII.isBlank($0) }
-        let canonical = isCanonicalValue(cursor.bytes(value))
-        guard canonical || parseValue(cursor.bytes(value)) != nil else {
-            let text = String(decoding: cursor.bytes(value), as: UTF8.self)
+        let value: Range<Int>
+        let canonical: Bool
+        switch readSampleTail(cursor.body, from: cursor.index, to: cursor.end) {
+        case .value(let range, let isCanonical): (value, canonical) = (range, isCanonical)
+        case .invalidValue(let range):
+            let text = String(decoding: cursor.bytes(range), as: UTF8.self)
             throw .syntax(lineNumber, "invalid value '\(text)' for \(names.strings[nameID])")
-        }
-        cursor.skipBlanks()
-        if !cursor.atEnd {
-            // A timestamp: an integer in milliseconds. Prometheus drops client timestamps here, and so do we.
-            let timestamp = cursor.bytes(cursor.takeWhile { !ASCII.isBlank($0) })
-            guard isInteger(timestamp) else {
-                throw .syntax(lineNumber, "invalid timestamp for \(names.strings[nameID])")
-            }
-            cursor.skipBlanks()
-            guard cursor.atEnd else {
-                throw .syntax(lineNumber, "unexpected text after the timestamp of \(names.strings[nameID])")
-            }
+        case .invalidTimestamp: throw .syntax(lineNumber, "invalid timestamp for \(names.strings[nameID])")
+        case .textAfterTimestamp:
+            throw .syntax(lineNumber, "unexpected text after the timestamp of \(names.strings[nameID])")
         }
         seriesCount += 1
         if seriesCount > limits.maxSeries {
@@ -558,6 +551,33 @@ private func equalsIgnoringCase(_ bytes: some Collection<UInt8>, _ word: StaticS
     word.withUTF8Buffer { expected in
         bytes.count == expected.count && zip(bytes, expected).allSatisfy { $0 | 0x20 == $1 }
     }
+}
+
+/// The end of a sample line, from its value to the line's end, as ``readSampleTail(_:from:to:)`` reads it.
+enum SampleTail {
+    /// The value, and whether it is written as ``ExpositionRenderer/appendValue(_:to:)`` writes it.
+    case value(Range<Int>, canonical: Bool)
+    case invalidValue(Range<Int>)
+    case invalidTimestamp
+    case textAfterTimestamp
+}
+
+/// Reads a sample line's value and optional timestamp (dropped, as Prometheus drops client timestamps) from
+/// `start`, where the value begins, to `end`, the line's end without its CR. The reader and ``BodyShape`` read
+/// a line's end the same way.
+func readSampleTail(_ body: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> SampleTail {
+    var cursor = Cursor(body: body, index: start, end: end)
+    let value = cursor.takeWhile { !ASCII.isBlank($0) }
+    let canonical = isCanonicalValue(cursor.bytes(value))
+    guard canonical || parseValue(cursor.bytes(value)) != nil else { return .invalidValue(value) }
+    cursor.skipBlanks()
+    if !cursor.atEnd {
+        // A timestamp: an integer in milliseconds.
+        guard isInteger(cursor.bytes(cursor.takeWhile { !ASCII.isBlank($0) })) else { return .invalidTimestamp }
+        cursor.skipBlanks()
+        guard cursor.atEnd else { return .textAfterTimestamp }
+    }
+    return .value(value, canonical: canonical)
 }
 
 /// Whether `bytes` is an integer that fits Int64, as Go's `strconv.ParseInt` requires of timestamps.

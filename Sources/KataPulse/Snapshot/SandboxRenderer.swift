@@ -30,6 +30,8 @@ struct SandboxRenderer: ExpositionConsumer {
         /// Where its sample lines are in ``lines``; one range unless the body interleaves families.
         var segments: [Range<Int>] = []
         var sampleCount = 0
+        /// A cAdvisor family, rendered from the mapping's rows rather than from the body.
+        var isRow = false
     }
 
     private let relabels: Bool
@@ -51,6 +53,14 @@ struct SandboxRenderer: ExpositionConsumer {
     private var pairs: [Range<Int>] = []
     private(set) var duplicateSeries = 0
     private(set) var reservedFamilySamples = 0
+    /// What ``BodyShape`` keeps: where each sample's value begins in the body, in the body's order; where each
+    /// written value is in ``lines`` (then, after ``rendered(id:labels:adding:)``, in the rendering, in its
+    /// order) with the sample it is the value of; the guest value each sample set.
+    private(set) var valueStarts: [Int32] = []
+    private(set) var writtenValues: [(position: Int32, sample: Int32)] = []
+    private(set) var guestCells: [(sample: Int32, cell: GuestReadings.Cell)] = []
+    /// Which of the rendering's families are cAdvisor rows.
+    private(set) var rowFamilies: [Int] = []
 
     /// - Parameters:
     ///   - labels: the sandbox's labels, appended to every kata sample.
@@ -94,7 +104,11 @@ struct SandboxRenderer: ExpositionConsumer {
     }
 
     mutating func addSample(_ sample: SampleLine, to family: Int) {
-        if guest != nil, let source = guestSources[family] { guest!.record(sample, of: source) }
+        let ordinal = Int32(truncatingIfNeeded: valueStarts.count)
+        valueStarts.append(Int32(truncatingIfNeeded: sample.value.lowerBound))
+        if guest != nil, let source = guestSources[family], let cell = guest!.record(sample, of: source) {
+            guestCells.append((ordinal, cell))
+        }
         switch routes[family] {
         case .output(let index): write(sample, to: index)
         case .reserved: reservedFamilySamples += 1
@@ -150,13 +164,20 @@ struct SandboxRenderer: ExpositionConsumer {
             return
         }
         lines.append(UInt8(ascii: " "))
-        if sample.valueIsCanonical {
-            lines.append(contentsOf: sample.bytes(sample.value))
-        } else {
-            ExpositionRenderer.appendValue(sample.number, to: &lines)
-        }
+        writtenValues.append((Int32(truncatingIfNeeded: lines.count), Int32(truncatingIfNeeded: valueStarts.count - 1)))
+        Self.appendValue(sample.bytes(sample.value), canonical: sample.valueIsCanonical, to: &lines)
         lines.append(UInt8(ascii: "\n"))
         outputs[output].sampleCount += 1
+    }
+
+    /// Writes a validated value as the renderer would: as written when that is its canonical form.
+    @inline(__always)
+    static func appendValue(_ value: UnsafeBufferPointer<UInt8>, canonical: Bool, to out: inout [UInt8]) {
+        if canonical {
+            out.append(contentsOf: value)
+        } else {
+            ExpositionRenderer.appendValue(parseValue(value)!, to: &out)
+        }
     }
 
     /// Writes `,name="value"` (or `{…`) and returns where `name="value"` is in ``lines``.
@@ -212,9 +233,12 @@ struct SandboxRenderer: ExpositionConsumer {
             var output = OutputFamily(name: family.name, help: family.help, type: family.type, renames: false)
             output.segments = [start..<lines.count]
             output.sampleCount = family.samples.count
+            output.isRow = true
             outputs.append(output)
         }
         let published = outputs.filter { $0.sampleCount > 0 }.sorted { $0.name < $1.name }
+        var values: [(position: Int32, sample: Int32)] = []
+        values.reserveCapacity(writtenValues.count)
         var headers: [UInt8] = []
         var headerEnds: [Int] = []
         headerEnds.reserveCapacity(published.count)
@@ -235,7 +259,9 @@ struct SandboxRenderer: ExpositionConsumer {
                         UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: headers[headerStart..<headerEnd])))
                     headerStart = headerEnd
                     let linesStart = buffer.writerIndex
+                    if family.isRow { rowFamilies.append(families.count) }
                     for segment in family.segments {
+                        if !family.isRow { move(writtenValues, in: segment, to: buffer.writerIndex, into: &values) }
                         buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: lines[segment])))
                     }
                     families.append(
@@ -247,7 +273,30 @@ struct SandboxRenderer: ExpositionConsumer {
                 }
             }
         }
+        writtenValues = values
         return RenderedSandbox(id: id, labels: labels, buffer: buffer, families: families)
+    }
+
+    /// Appends the values written in `segment` of ``lines`` (sorted by position) to `values`, at their position
+    /// in the rendering, where the segment begins at `start`.
+    private func move(
+        _ written: [(position: Int32, sample: Int32)], in segment: Range<Int>, to start: Int,
+        into values: inout [(position: Int32, sample: Int32)]
+    ) {
+        var low = 0
+        var high = written.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Int(written[middle].position) < segment.lowerBound { low = middle + 1 } else { high = middle }
+        }
+        while low < written.count && Int(written[low].position) < segment.upperBound {
+            values.append(
+                (
+                    Int32(truncatingIfNeeded: start + Int(written[low].position) - segment.lowerBound),
+                    written[low].sample
+                ))
+            low += 1
+        }
     }
 
     private static func isSandboxLabel(_ name: UnsafeBufferPointer<UInt8>) -> Bool {

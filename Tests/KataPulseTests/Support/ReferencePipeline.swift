@@ -31,12 +31,24 @@ enum ReferencePipeline {
         _ body: [UInt8], for target: Collector.CollectionTarget, configuration: Collector.Configuration,
         now: Double = 1_764_000_000.5
     ) -> String? {
+        var publication: Collector.Publication?
+        return difference(body, for: target, configuration: configuration, now: now, publication: &publication)
+    }
+
+    /// The same, with what the collector published (nil when it rejected the body).
+    static func difference(
+        _ body: [UInt8], for target: Collector.CollectionTarget, configuration: Collector.Configuration,
+        now: Double = 1_764_000_000.5, publication: inout Collector.Publication?
+    ) -> String? {
+        publication = nil
         let expected: Result<(RenderedSandbox, Collector.RelabelResultCounts), ExpositionError> = Result {
             () throws(ExpositionError) in try published(body, for: target, configuration: configuration, now: now)
         }
         let actual: Result<(RenderedSandbox, Collector.RelabelResultCounts), ExpositionError> = Result {
             () throws(ExpositionError) in
-            try Collector.published(body, for: target, configuration: configuration, now: now)
+            let published = try Collector.published(body, for: target, configuration: configuration, now: now)
+            publication = published
+            return (published.rendering, published.counts)
         }
         switch (expected, actual) {
         case (.failure(let lhs), .failure(let rhs)):
