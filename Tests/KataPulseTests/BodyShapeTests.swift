@@ -5,7 +5,9 @@ import Testing
 
 /// A body of the previous body's shape is published from its values alone (``BodyShape``); whatever way a body
 /// is read, the collector publishes byte for byte what the step-by-step model does (``ReferencePipeline``).
-@Suite struct BodyShapeTests {
+/// One test at a time: each is seconds of work on the cooperative threads (two on two cores), which the tests of
+/// deadlines (a shim that resets within 5 s) share.
+@Suite(.serialized) struct BodyShapeTests {
     static let now = 1_764_000_000.5
     /// Kata and cAdvisor families (with a VM container), kata only, cAdvisor only: a few of the renderer tests'
     /// configurations, so that the suite stays light beside the tests that need the two cores' time.

@@ -181,20 +181,25 @@ public actor Collector: Service {
     /// beside the new ones until its end. Those interim snapshots keep the last complete snapshot's gzip body
     /// (compressing is the costly part of a snapshot, done once at the end).
     func collect(_ ids: [String]?, isRound: Bool) async {
-        // What to ask, not the records themselves: a copy of a record would keep its previous rendering alive
-        // until the end of the round.
-        let targets = (ids ?? Array(records.keys)).compactMap { records[$0].map(CollectionTarget.init) }
+        // Each target is made from its record as its collection starts, not all of them up front: a target holds
+        // the sandbox's last shape and so its last rendering, which would stay alive until the end of the round.
+        let ids = (ids ?? Array(records.keys)).filter { records[$0] != nil }
         let started = ContinuousClock.now
         if isRound { progress.roundDidStart() }
-        let batch = max(configuration.concurrency, targets.count / Self.interimPublications + 1)
+        let batch = max(configuration.concurrency, ids.count / Self.interimPublications + 1)
         var (received, unpublished) = (0, 0)
         let (configuration, client, locator) = (self.configuration, self.client, self.locator)
         await withTaskGroup(of: CollectionResult.self) { group in
-            var pending = targets[...]
+            var pending = ids[...]
             func startNext() {
-                guard let target = pending.popFirst() else { return }
-                group.addTask {
-                    await Self.collectOne(target, configuration: configuration, client: client, locator: locator)
+                while let id = pending.popFirst() {
+                    // Removed since the round began.
+                    guard let record = records[id] else { continue }
+                    let target = CollectionTarget(record)
+                    group.addTask {
+                        await Self.collectOne(target, configuration: configuration, client: client, locator: locator)
+                    }
+                    return
                 }
             }
             for _ in 0..<max(1, configuration.concurrency) { startNext() }
@@ -204,7 +209,7 @@ public actor Collector: Service {
                 record(result, at: UnixTime.now())
                 received += 1
                 unpublished += 1
-                if unpublished >= batch && received < targets.count {
+                if unpublished >= batch && received < ids.count {
                     publish(keepingDeflatedBody: true)
                     unpublished = 0
                 }
@@ -214,11 +219,9 @@ public actor Collector: Service {
         guard !Task.isCancelled else { return }
         let now = UnixTime.now()
         // A runtime-rs sandbox's state appears within seconds of its socket: look again soon, a few times.
-        let waiting = targets.compactMap { target -> String? in
-            guard let record = records[target.id], case .waiting = record.hold,
-                record.waitingChecks < Self.quickWaitingChecks
-            else { return nil }
-            return target.id
+        let waiting = ids.filter { id in
+            guard let record = records[id], case .waiting = record.hold else { return false }
+            return record.waitingChecks < Self.quickWaitingChecks
         }
         if !waiting.isEmpty { partialCollections.yield(waiting.sorted()) }
         if isRound {

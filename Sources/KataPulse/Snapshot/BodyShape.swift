@@ -34,6 +34,9 @@ public struct BodyShape: Sendable {
     /// What the cAdvisor mapping read, and the sample that set each value.
     private let guest: GuestReadings?
     private let guestCells: [(sample: Int32, cell: GuestReadings.Cell)]
+    /// The rendering's bytes but its values and its cAdvisor sample lines: the same for every body of the shape,
+    /// so that a rendering is written in a buffer of exactly its size (a buffer that grows doubles).
+    private let fixedSize: Int
     let duplicateSeries: Int
     let reservedFamilySamples: Int
 
@@ -74,6 +77,14 @@ public struct BodyShape: Sendable {
             samples.append(UInt16(value.sample))
             previous = Int(value.position)
         }
+        let valueBytes = rendering.buffer.withUnsafeReadableBytes { rendered in
+            renderer.writtenValues.reduce(0) { total, value in
+                let start = rendered.baseAddress! + Int(value.position)
+                return total + start.distance(to: UnsafeRawPointer(memchr(start, 0x0A, rendered.count)!))
+            }
+        }
+        let rowBytes = renderer.rowFamilies.reduce(0) { $0 + rendering.families[$1].sampleLines.count }
+        self.fixedSize = rendering.buffer.readableBytes - valueBytes - rowBytes
         self.labels = rendering.labels
         self.rendering = rendering
         self.lines = lines
@@ -108,17 +119,37 @@ public struct BodyShape: Sendable {
             published = rows(readings).filter { !$0.samples.isEmpty }
         }
         guard published.count == rowFamilies.count else { return nil }
-        var buffer = ByteBufferAllocator().buffer(capacity: rendering.buffer.readableBytes + 256)
+        var rowLines: [UInt8] = []
+        var rowEnds: [Int] = []
+        for row in published {
+            ExpositionRenderer.appendSamples(row.samples, to: &rowLines)
+            rowEnds.append(rowLines.count)
+        }
+        var size = fixedSize + rowLines.count
+        var scratch: [UInt8] = []
+        for sample in valueSamples {
+            let (start, end) = (Int(values[2 * Int(sample)]), Int(values[2 * Int(sample) + 1]))
+            if end > 0 {
+                size += end - start
+            } else {
+                scratch.removeAll(keepingCapacity: true)
+                SandboxRenderer.appendValue(
+                    UnsafeBufferPointer(rebasing: body[start..<(-end)]), canonical: false, to: &scratch)
+                size += scratch.count
+            }
+        }
+        var buffer = ByteBufferAllocator().buffer(capacity: size)
         var families: [RenderedFamily] = []
         var gaps: [UInt16] = []
         let written = rendering.buffer.withUnsafeReadableBytes { old in
             values.withUnsafeBufferPointer { values in
                 write(
-                    from: old, values: values, of: body, rows: published, into: &buffer, families: &families,
-                    gaps: &gaps)
+                    from: old, values: values, of: body, rows: published, rowLines: rowLines, rowEnds: rowEnds,
+                    into: &buffer, families: &families, gaps: &gaps)
             }
         }
         guard written else { return nil }
+        assert(buffer.writerIndex == size, "a rendering of \(buffer.writerIndex) bytes, \(size) expected")
         let sandbox = RenderedSandbox(id: rendering.id, labels: labels, buffer: buffer, families: families)
         var next = self
         next.rendering = sandbox
@@ -127,11 +158,13 @@ public struct BodyShape: Sendable {
     }
 
     /// Writes the rendering of a body of this shape: the last rendering (`old`) with the body's values (where
-    /// ``readValues(of:into:)`` found them) and `rows` as the cAdvisor families; false when the rows are not
-    /// the last ones' families or a value's distance from the one before is past what a shape holds.
+    /// ``readValues(of:into:)`` found them) and `rows` as the cAdvisor families (their sample lines rendered in
+    /// `rowLines`, each ending at its `rowEnds`); false when the rows are not the last ones' families or a
+    /// value's distance from the one before is past what a shape holds.
     private func write(
         from old: UnsafeRawBufferPointer, values: UnsafeBufferPointer<Int32>, of body: UnsafeBufferPointer<UInt8>,
-        rows: [MetricFamily], into buffer: inout ByteBuffer, families: inout [RenderedFamily], gaps: inout [UInt16]
+        rows: [MetricFamily], rowLines: [UInt8], rowEnds: [Int], into buffer: inout ByteBuffer,
+        families: inout [RenderedFamily], gaps: inout [UInt16]
     ) -> Bool {
         families.reserveCapacity(rendering.families.count)
         gaps.reserveCapacity(valueGaps.count)
@@ -148,6 +181,8 @@ public struct BodyShape: Sendable {
             var sampleCount = family.sampleCount
             if nextRow < rowFamilies.count && rowFamilies[nextRow] == index {
                 let row = rows[nextRow]
+                let rowStart = nextRow == 0 ? 0 : rowEnds[nextRow - 1]
+                let rowEnd = rowEnds[nextRow]
                 nextRow += 1
                 var name = row.name
                 let sameName = name.withUTF8 { name in
@@ -155,9 +190,9 @@ public struct BodyShape: Sendable {
                         && memcmp(old.baseAddress! + Int(family.name.lowerBound), name.baseAddress!, name.count) == 0
                 }
                 guard sameName else { return false }
-                scratch.removeAll(keepingCapacity: true)
-                ExpositionRenderer.appendSamples(row.samples, to: &scratch)
-                buffer.writeBytes(scratch)
+                _ = rowLines.withUnsafeBytes {
+                    buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[rowStart..<rowEnd]))
+                }
                 sampleCount = row.samples.count
             } else {
                 var copied = Int(family.sampleLines.lowerBound)
