@@ -283,10 +283,16 @@ struct ResponseChunks {
             index += 1
             return parts[index - 1]
         }
-        var chunk = ByteBufferAllocator().buffer(capacity: Self.chunkSize)
-        while index < parts.count, chunk.readableBytes + parts[index].readableBytes <= Self.chunkSize,
-            !isLarge(parts[index])
-        {
+        // The group's size first: a buffer of exactly that (a gzip response groups a few hundred bytes, and a
+        // 64 KiB buffer is mapped and unmapped on its own, page faults and all, for every request).
+        var end = index
+        var size = 0
+        while end < parts.count, size + parts[end].readableBytes <= Self.chunkSize, !isLarge(parts[end]) {
+            size += parts[end].readableBytes
+            end += 1
+        }
+        var chunk = ByteBufferAllocator().buffer(capacity: size)
+        while index < end {
             var part = parts[index]
             chunk.writeBuffer(&part)
             index += 1
