@@ -80,7 +80,8 @@ public struct BodyShape: Sendable {
         let valueBytes = rendering.buffer.withUnsafeReadableBytes { rendered in
             renderer.writtenValues.reduce(0) { total, value in
                 let start = rendered.baseAddress! + Int(value.position)
-                return total + start.distance(to: UnsafeRawPointer(memchr(start, 0x0A, rendered.count)!))
+                let newline = memchr(start, 0x0A, rendered.count - Int(value.position))!
+                return total + start.distance(to: UnsafeRawPointer(newline))
             }
         }
         let rowBytes = renderer.rowFamilies.reduce(0) { $0 + rendering.families[$1].sampleLines.count }
@@ -125,17 +126,19 @@ public struct BodyShape: Sendable {
             ExpositionRenderer.appendSamples(row.samples, to: &rowLines)
             rowEnds.append(rowLines.count)
         }
+        // Values not in their canonical form are re-written once, here, in the rendering's order.
+        var rewritten: [UInt8] = []
         var size = fixedSize + rowLines.count
-        var scratch: [UInt8] = []
         for sample in valueSamples {
             let (start, end) = (Int(values[2 * Int(sample)]), Int(values[2 * Int(sample) + 1]))
             if end > 0 {
                 size += end - start
             } else {
-                scratch.removeAll(keepingCapacity: true)
+                let before = rewritten.count
                 SandboxRenderer.appendValue(
-                    UnsafeBufferPointer(rebasing: body[start..<(-end)]), canonical: false, to: &scratch)
-                size += scratch.count
+                    UnsafeBufferPointer(rebasing: body[start..<(-end)]), canonical: false, to: &rewritten)
+                size += rewritten.count - before
+                rewritten.append(0x0A)
             }
         }
         var buffer = ByteBufferAllocator().buffer(capacity: size)
@@ -144,8 +147,8 @@ public struct BodyShape: Sendable {
         let written = rendering.buffer.withUnsafeReadableBytes { old in
             values.withUnsafeBufferPointer { values in
                 write(
-                    from: old, values: values, of: body, rows: published, rowLines: rowLines, rowEnds: rowEnds,
-                    into: &buffer, families: &families, gaps: &gaps)
+                    from: old, values: values, of: body, rewritten: rewritten, rows: published, rowLines: rowLines,
+                    rowEnds: rowEnds, into: &buffer, families: &families, gaps: &gaps)
             }
         }
         guard written else { return nil }
@@ -158,17 +161,18 @@ public struct BodyShape: Sendable {
     }
 
     /// Writes the rendering of a body of this shape: the last rendering (`old`) with the body's values (where
-    /// ``readValues(of:into:)`` found them) and `rows` as the cAdvisor families (their sample lines rendered in
+    /// ``readValues(of:into:)`` found them, those not canonical from `rewritten`, one per line, in order) and
+    /// `rows` as the cAdvisor families (their sample lines rendered in
     /// `rowLines`, each ending at its `rowEnds`); false when the rows are not the last ones' families or a
     /// value's distance from the one before is past what a shape holds.
     private func write(
         from old: UnsafeRawBufferPointer, values: UnsafeBufferPointer<Int32>, of body: UnsafeBufferPointer<UInt8>,
-        rows: [MetricFamily], rowLines: [UInt8], rowEnds: [Int], into buffer: inout ByteBuffer,
+        rewritten: [UInt8], rows: [MetricFamily], rowLines: [UInt8], rowEnds: [Int], into buffer: inout ByteBuffer,
         families: inout [RenderedFamily], gaps: inout [UInt16]
     ) -> Bool {
         families.reserveCapacity(rendering.families.count)
         gaps.reserveCapacity(valueGaps.count)
-        var scratch: [UInt8] = []
+        var nextRewritten = 0
         var valueIndex = 0
         var oldValue = 0
         var newValue = 0
@@ -210,9 +214,9 @@ public struct BodyShape: Sendable {
                     if valueEnd > 0 {
                         buffer.writeBytes(UnsafeRawBufferPointer(value))
                     } else {
-                        scratch.removeAll(keepingCapacity: true)
-                        SandboxRenderer.appendValue(value, canonical: false, to: &scratch)
-                        buffer.writeBytes(scratch)
+                        let end = rewritten[nextRewritten...].firstIndex(of: 0x0A)!
+                        buffer.writeBytes(rewritten[nextRewritten..<end])
+                        nextRewritten = end + 1
                     }
                     // A value ends its line.
                     let newline = memchr(old.baseAddress! + oldValue, 0x0A, end - oldValue)!
